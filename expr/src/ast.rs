@@ -1,0 +1,104 @@
+//! Syntax tree of a parsed expression.
+//!
+//! Parsing happens once per configuration; the tree is then evaluated for
+//! every message, so it is shaped for fast evaluation: literals are already
+//! decoded, function names are resolved to [`Func`], literal regular
+//! expressions are compiled, and every node records its height so evaluation
+//! depth is bounded by construction.
+
+use crate::functions::Func;
+use crate::lexer::Op;
+
+/// One node of the syntax tree.
+#[derive(Debug, Clone)]
+pub(crate) struct Expr {
+    /// What the node does.
+    pub kind: ExprKind,
+    /// Byte offset in the source, used for runtime error positions.
+    pub pos: usize,
+    /// Height of the subtree (1 for a leaf); bounded by the parser so that
+    /// recursive evaluation cannot overflow the stack.
+    pub height: u32,
+}
+
+/// The node variants.
+#[derive(Debug, Clone)]
+pub(crate) enum ExprKind {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// A number literal or numeric constant.
+    Num(f64),
+    /// A string literal.
+    Str(Box<str>),
+    /// A JSONPath query (`$...` or `@...`).
+    Path(Box<Path>),
+    /// Unary minus.
+    Neg(Box<Expr>),
+    /// Unary plus (requires a number).
+    Plus(Box<Expr>),
+    /// Logical not (`!`).
+    Not(Box<Expr>),
+    /// A binary operator other than `&&`, `||` and `=~`.
+    Binary(Op, Box<Expr>, Box<Expr>),
+    /// `&&` (short-circuit).
+    And(Box<Expr>, Box<Expr>),
+    /// `||` (short-circuit).
+    Or(Box<Expr>, Box<Expr>),
+    /// `=~`; the regex is compiled at parse time when the pattern is a literal.
+    Match(Box<Expr>, Box<Expr>, Option<Box<regex::Regex>>),
+    /// `cond ? then : otherwise`.
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// A function call.
+    Call(Func, Vec<Expr>),
+}
+
+/// Where a path starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Root {
+    /// `$` – the whole message.
+    Doc,
+    /// `@` – the current node (the message itself outside filters).
+    Current,
+}
+
+/// A JSONPath query.
+#[derive(Debug, Clone)]
+pub(crate) struct Path {
+    /// Starting node.
+    pub root: Root,
+    /// Steps applied in order.
+    pub steps: Vec<Step>,
+}
+
+/// One bound of a slice: a literal integer or a script `(expr)`.
+#[derive(Debug, Clone)]
+pub(crate) enum Bound {
+    /// A literal index.
+    Int(i64),
+    /// A computed index, evaluated with `@` = the array.
+    Script(Box<Expr>),
+}
+
+/// One step of a path.
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    /// `.name`, `['name']` or `[name]`. On arrays a numeric name is an index
+    /// and `length` is the array length (as in ajson).
+    Key(Box<str>),
+    /// `[n]`; negative counts from the end. On objects it looks up the key `"n"`.
+    Index(i64),
+    /// `.*` or `[*]`.
+    Wildcard,
+    /// `..` – the node itself and every container below it.
+    Descend,
+    /// `[start:end:step]`.
+    Slice(Option<Bound>, Option<Bound>, Option<Bound>),
+    /// `[a, b, ...]` – each selector applied in turn (selector-major order, like ajson).
+    Union(Vec<Step>),
+    /// `[?(expr)]` – children for which `expr` is truthy (`@` = the child).
+    Filter(Box<Expr>),
+    /// `[(expr)]` – a computed key/index (`@` = the container).
+    Script(Box<Expr>),
+}

@@ -1,0 +1,158 @@
+//! Edge-mapping expressions for tinyhost, compatible with Tiny Systems.
+//!
+//! Tiny Systems flows connect nodes with edges whose JSON *configuration* is
+//! evaluated against the incoming message. Strings in that configuration may
+//! contain `{{expression}}`s written in the script language of the Go library
+//! ajson (`ajson.Eval`) plus Tiny Systems' additions (string helpers, time
+//! arithmetic). This crate implements that language natively:
+//!
+//! * [`Expression`] – one parsed expression (`$.count + 1`), evaluated many times;
+//! * [`Mapping`] – a whole configuration compiled once and rendered per message;
+//! * [`eval`] / [`render`] – one-shot conveniences.
+//!
+//! ```
+//! use serde_json::json;
+//! use tinyhost_expr::{Mapping, eval};
+//!
+//! let msg = json!({"user": {"name": "Ada", "role": "admin"}, "count": 41});
+//! assert_eq!(eval("$.count + 1", &msg).unwrap(), json!(42));
+//!
+//! let mapping = Mapping::compile(&json!({
+//!     "greeting": "Hello {{$.user.name}}!",
+//!     "isAdmin": "{{$.user.role == 'admin'}}",
+//!     "price": "$18.99"
+//! }));
+//! let out = mapping.render(&msg);
+//! assert_eq!(out.value, json!({"greeting": "Hello Ada!", "isAdmin": true, "price": "$18.99"}));
+//! assert!(out.errors.is_empty());
+//! ```
+//!
+//! Evaluation never copies the message: paths borrow from it, and only the
+//! final result is turned into an owned [`Value`].
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::unreachable
+    )
+)]
+#![warn(missing_docs)]
+
+mod ast;
+mod error;
+mod eval;
+mod functions;
+mod lexer;
+mod parser;
+mod path;
+mod template;
+mod time;
+mod value;
+
+use std::sync::Arc;
+
+pub use error::ExprError;
+pub use serde_json::Value;
+pub use template::{Mapping, Rendered};
+
+use crate::eval::Ctx;
+
+/// A parsed expression (the text between `{{ }}`), evaluated many times.
+///
+/// Cloning is cheap (the syntax tree is shared).
+#[derive(Debug, Clone)]
+pub struct Expression {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    source: String,
+    ast: ast::Expr,
+}
+
+impl Expression {
+    /// Parses an expression such as `$.user.role == 'admin'`.
+    ///
+    /// Errors carry the 0-based character position of the problem.
+    pub fn parse(source: &str) -> Result<Expression, ExprError> {
+        let ast = parser::parse(source).map_err(|f| f.into_error(source))?;
+        Ok(Expression {
+            inner: Arc::new(Inner {
+                source: source.to_owned(),
+                ast,
+            }),
+        })
+    }
+
+    /// Evaluates the expression with `$` (and `@`) bound to `data`.
+    ///
+    /// A path that matches nothing yields `null`; one match yields the value;
+    /// several matches yield an array.
+    pub fn eval(&self, data: &Value) -> Result<Value, ExprError> {
+        let ctx = Ctx {
+            root: data,
+            current: data,
+        };
+        let source = &self.inner.source;
+        let v = eval::eval(&self.inner.ast, &ctx).map_err(|f| f.into_error(source))?;
+        v.into_value()
+            .map_err(|msg| ExprError::new(source.as_str(), 0, msg))
+    }
+
+    /// Evaluates and appends the text form (as used by interpolation) to `out`.
+    pub(crate) fn eval_text(&self, data: &Value, out: &mut String) -> Result<(), ExprError> {
+        let ctx = Ctx {
+            root: data,
+            current: data,
+        };
+        let source = &self.inner.source;
+        let v = eval::eval(&self.inner.ast, &ctx).map_err(|f| f.into_error(source))?;
+        if let Some(n) = v.as_num().filter(|n| !n.is_finite()) {
+            // Keep interpolation consistent with typed results.
+            return Err(ExprError::new(
+                source.as_str(),
+                0,
+                format!("result {} is not a finite number", value::format_number(n)),
+            ));
+        }
+        let text = value::to_text(&v).map_err(|msg| ExprError::new(source.as_str(), 0, msg))?;
+        out.push_str(&text);
+        Ok(())
+    }
+
+    /// The expression text as given to [`Expression::parse`].
+    pub fn source(&self) -> &str {
+        &self.inner.source
+    }
+}
+
+/// Parses and evaluates `source` once against `data`.
+pub fn eval(source: &str, data: &Value) -> Result<Value, ExprError> {
+    Expression::parse(source)?.eval(data)
+}
+
+/// Compiles and renders a configuration once (see [`Mapping`]).
+pub fn render(configuration: &Value, data: &Value) -> Rendered {
+    Mapping::compile(configuration).render(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + Clone + std::fmt::Debug>() {}
+
+    #[test]
+    fn public_types_are_thread_safe() {
+        assert_send_sync::<Expression>();
+        assert_send_sync::<Mapping>();
+        assert_send_sync::<ExprError>();
+    }
+}

@@ -1,0 +1,473 @@
+//! JSONPath: parsing of `$...` / `@...` queries and their evaluation.
+//!
+//! Semantics follow ajson's `ApplyJSONPath`:
+//! * dot and bracket keys, negative indexes, numeric keys on arrays
+//!   (`$.a.0`), `length` on arrays;
+//! * `*`, `..` (the node plus all containers below it, in ajson's order:
+//!   a node's container children first, then each child's subtree),
+//!   slices `[start:end:step]`, unions `[a,b]` (selector-major order),
+//!   filters `[?(expr)]` over the children of arrays *and* objects, and
+//!   computed keys `[(expr)]`;
+//! * no match → nothing, one match → that value, several → an array.
+//!
+//! Objects are visited in document order (ajson sorts keys; this crate keeps
+//! the message's order, which `serde_json`'s `preserve_order` gives us).
+//!
+//! Evaluation borrows from the message: a plain `$.a.b[0]` walks references
+//! without allocating.
+
+use serde_json::Value;
+
+use crate::ast::{Bound, Expr, ExprKind, Path, Root, Step};
+use crate::error::Fault;
+use crate::eval::{Ctx, eval};
+use crate::functions::to_int;
+use crate::lexer::{char_at, scan_string, skip_ws};
+use crate::parser::{Parser, make};
+use crate::value::{Val, format_number};
+
+/// True for characters allowed in a dot-notation key.
+fn name_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Reads a dot-notation key at the parser's cursor.
+fn scan_name(p: &mut Parser<'_>) -> Box<str> {
+    let start = p.pos;
+    while let Some(c) = char_at(p.src, p.pos) {
+        if !name_char(c) {
+            break;
+        }
+        p.pos += c.len_utf8();
+    }
+    p.src.get(start..p.pos).unwrap_or("").into()
+}
+
+/// Parses the steps of a path; the cursor is just after `$` or `@`
+/// (`start` is the offset of that symbol).
+pub(crate) fn parse_path(p: &mut Parser<'_>, root: Root, start: usize) -> Result<Expr, Fault> {
+    let mut steps = Vec::new();
+    loop {
+        let pos = p.pos;
+        match char_at(p.src, pos) {
+            Some('.') if char_at(p.src, pos + 1) == Some('.') => {
+                p.pos = pos + 2;
+                steps.push(Step::Descend);
+                match char_at(p.src, p.pos) {
+                    Some('*') => {
+                        p.pos += 1;
+                        steps.push(Step::Wildcard);
+                    }
+                    Some(c) if name_char(c) => steps.push(Step::Key(scan_name(p))),
+                    _ => {}
+                }
+            }
+            Some('.') => {
+                p.pos = pos + 1;
+                match char_at(p.src, p.pos) {
+                    Some('*') => {
+                        p.pos += 1;
+                        steps.push(Step::Wildcard);
+                    }
+                    Some(c) if name_char(c) => steps.push(Step::Key(scan_name(p))),
+                    // `$.['a']` and a trailing `$.` are accepted, as in ajson.
+                    Some('[') | None => {}
+                    Some(c) if c.is_whitespace() || c == ')' || c == ',' => {}
+                    Some(c) => {
+                        return Err(Fault::new(
+                            p.pos,
+                            format!("expected a key after '.', found '{c}'"),
+                        ));
+                    }
+                }
+            }
+            Some('[') => steps.push(parse_bracket(p)?),
+            _ => break,
+        }
+    }
+    make(ExprKind::Path(Box::new(Path { root, steps })), start)
+}
+
+/// Parses `[...]`; the cursor is on `[`.
+fn parse_bracket(p: &mut Parser<'_>) -> Result<Step, Fault> {
+    let open = p.pos;
+    p.pos += 1;
+    let mut selectors = Vec::new();
+    loop {
+        p.pos = skip_ws(p.src, p.pos);
+        selectors.push(parse_selector(p, open)?);
+        p.pos = skip_ws(p.src, p.pos);
+        match char_at(p.src, p.pos) {
+            Some(',') => p.pos += 1,
+            Some(']') => {
+                p.pos += 1;
+                break;
+            }
+            Some(c) => {
+                return Err(Fault::new(
+                    p.pos,
+                    format!("unexpected '{c}' in brackets, expected ',' or ']'"),
+                ));
+            }
+            None => return Err(Fault::new(open, "unclosed '['")),
+        }
+    }
+    Ok(match selectors.len() {
+        1 => selectors.pop().unwrap_or(Step::Wildcard),
+        _ => Step::Union(selectors),
+    })
+}
+
+/// Parses one selector inside brackets (cursor on its first character).
+fn parse_selector(p: &mut Parser<'_>, open: usize) -> Result<Step, Fault> {
+    let pos = p.pos;
+    match char_at(p.src, pos) {
+        None => Err(Fault::new(open, "unclosed '['")),
+        Some('*') => {
+            p.pos += 1;
+            Ok(Step::Wildcard)
+        }
+        Some('?') => {
+            p.pos = skip_ws(p.src, pos + 1);
+            if char_at(p.src, p.pos) != Some('(') {
+                return Err(Fault::new(p.pos, "expected '(' after '?' in filter"));
+            }
+            p.pos += 1;
+            let expr = script(p, pos)?;
+            Ok(Step::Filter(Box::new(expr)))
+        }
+        Some('\'' | '"') => {
+            let (key, end) = scan_string(p.src, pos)?;
+            p.pos = end;
+            Ok(Step::Key(key.into()))
+        }
+        Some(c) if c == '(' || c == ':' || c == '-' || c == '+' || c.is_ascii_digit() => {
+            let first = parse_bound(p)?;
+            p.pos = skip_ws(p.src, p.pos);
+            if char_at(p.src, p.pos) != Some(':') {
+                return Ok(match first {
+                    Some(Bound::Int(n)) => Step::Index(n),
+                    Some(Bound::Script(e)) => Step::Script(e),
+                    None => return Err(Fault::new(pos, "expected an index, key or slice")),
+                });
+            }
+            p.pos += 1;
+            let second = parse_bound(p)?;
+            p.pos = skip_ws(p.src, p.pos);
+            let third = if char_at(p.src, p.pos) == Some(':') {
+                p.pos += 1;
+                let step_pos = skip_ws(p.src, p.pos);
+                let third = parse_bound(p)?;
+                if matches!(third, Some(Bound::Int(0))) {
+                    return Err(Fault::new(step_pos, "slice step cannot be zero"));
+                }
+                third
+            } else {
+                None
+            };
+            Ok(Step::Slice(first, second, third))
+        }
+        Some(c) if name_char(c) => Ok(Step::Key(scan_name(p))),
+        Some(']') => Err(Fault::new(pos, "empty brackets")),
+        Some(c) => Err(Fault::new(pos, format!("unexpected '{c}' in brackets"))),
+    }
+}
+
+/// Parses an optional slice bound / index: an integer or `(expr)`.
+fn parse_bound(p: &mut Parser<'_>) -> Result<Option<Bound>, Fault> {
+    p.pos = skip_ws(p.src, p.pos);
+    let pos = p.pos;
+    match char_at(p.src, pos) {
+        Some('(') => {
+            p.pos += 1;
+            Ok(Some(Bound::Script(Box::new(script(p, pos)?))))
+        }
+        Some(c) if c == '-' || c == '+' || c.is_ascii_digit() => {
+            let bytes = p.src.as_bytes();
+            let mut end = pos + 1;
+            while bytes.get(end).is_some_and(u8::is_ascii_digit) {
+                end += 1;
+            }
+            if bytes.get(end) == Some(&b'.') {
+                return Err(Fault::new(pos, "index must be an integer"));
+            }
+            let text = p.src.get(pos..end).unwrap_or("");
+            let n: i64 = text
+                .parse()
+                .map_err(|_| Fault::new(pos, format!("invalid index '{text}'")))?;
+            p.pos = end;
+            Ok(Some(Bound::Int(n)))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Parses `expr)` after an opening parenthesis at `open`.
+fn script(p: &mut Parser<'_>, open: usize) -> Result<Expr, Fault> {
+    let expr = p.ternary()?;
+    p.pos = skip_ws(p.src, p.pos);
+    if char_at(p.src, p.pos) != Some(')') {
+        let t = p.peek()?;
+        return Err(if t.start >= p.src.len() {
+            Fault::new(open, "unclosed '(' in path")
+        } else {
+            p.unexpected(&t)
+        });
+    }
+    p.pos += 1;
+    Ok(expr)
+}
+
+/// Evaluates a path against the context.
+pub(crate) fn eval_path<'a>(path: &'a Path, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
+    let start = match path.root {
+        Root::Doc => ctx.root,
+        Root::Current => ctx.current,
+    };
+    // Fast path: follow plain keys and indexes by reference.
+    let mut cur = start;
+    let mut rest = path.steps.as_slice();
+    while let Some((step, tail)) = rest.split_first() {
+        let next = match step {
+            Step::Key(k) => key(cur, k),
+            Step::Index(i) => index(cur, *i),
+            _ => break,
+        };
+        match next {
+            Some(Val::Json(v)) => cur = v,
+            Some(other) => return finish_set(vec![other], tail, ctx),
+            None => return Ok(Val::Missing),
+        }
+        rest = tail;
+    }
+    if rest.is_empty() {
+        return Ok(Val::Json(cur));
+    }
+    finish_set(vec![Val::Json(cur)], rest, ctx)
+}
+
+/// Applies the remaining steps to a set of nodes and shapes the result.
+fn finish_set<'a>(
+    mut items: Vec<Val<'a>>,
+    steps: &'a [Step],
+    ctx: &Ctx<'a>,
+) -> Result<Val<'a>, Fault> {
+    for step in steps {
+        let mut out = Vec::new();
+        apply(step, &items, ctx, &mut out)?;
+        items = out;
+        if items.is_empty() {
+            break;
+        }
+    }
+    Ok(match items.len() {
+        0 => Val::Missing,
+        1 => items.pop().unwrap_or(Val::Missing),
+        _ => Val::List(items),
+    })
+}
+
+/// `.key` / `['key']`: object member; on arrays `length` or a numeric index.
+fn key<'a>(v: &'a Value, k: &str) -> Option<Val<'a>> {
+    match v {
+        Value::Object(m) => m.get(k).map(Val::Json),
+        Value::Array(a) if k == "length" => Some(Val::Num(a.len() as f64)),
+        Value::Array(_) => k.parse::<i64>().ok().and_then(|i| index(v, i)),
+        _ => None,
+    }
+}
+
+/// `[i]`: array element (negative from the end) or the object member `"i"`.
+fn index<'a>(v: &'a Value, i: i64) -> Option<Val<'a>> {
+    match v {
+        Value::Array(a) => {
+            let i = if i < 0 {
+                i.checked_add(i64::try_from(a.len()).ok()?)?
+            } else {
+                i
+            };
+            a.get(usize::try_from(i).ok()?).map(Val::Json)
+        }
+        Value::Object(m) => m.get(&i.to_string()).map(Val::Json),
+        _ => None,
+    }
+}
+
+/// Pushes the children of an array or object.
+fn children<'a>(v: &'a Value, out: &mut Vec<Val<'a>>) {
+    match v {
+        Value::Array(a) => out.extend(a.iter().map(Val::Json)),
+        Value::Object(m) => out.extend(m.values().map(Val::Json)),
+        _ => {}
+    }
+}
+
+/// Children that are themselves arrays or objects.
+fn container_children(v: &Value) -> Vec<&Value> {
+    let is_container = |c: &&Value| matches!(c, Value::Array(_) | Value::Object(_));
+    match v {
+        Value::Array(a) => a.iter().filter(is_container).collect(),
+        Value::Object(m) => m.values().filter(is_container).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// All containers below `v` in ajson's order, without recursion.
+fn descendants<'a>(v: &'a Value, out: &mut Vec<Val<'a>>) {
+    let first = container_children(v);
+    out.extend(first.iter().copied().map(Val::Json));
+    let mut stack: Vec<(Vec<&'a Value>, usize)> = vec![(first, 0)];
+    while let Some((list, next)) = stack.last_mut() {
+        match list.get(*next) {
+            Some(child) => {
+                let child = *child;
+                *next += 1;
+                let grand = container_children(child);
+                out.extend(grand.iter().copied().map(Val::Json));
+                stack.push((grand, 0));
+            }
+            None => {
+                stack.pop();
+            }
+        }
+    }
+}
+
+/// Applies one step to every node in `items`, appending matches to `out`.
+fn apply<'a>(
+    step: &'a Step,
+    items: &[Val<'a>],
+    ctx: &Ctx<'a>,
+    out: &mut Vec<Val<'a>>,
+) -> Result<(), Fault> {
+    // Only nodes of the message can be navigated (not computed lengths).
+    let nodes = items.iter().filter_map(|it| match it {
+        Val::Json(v) => Some(*v),
+        _ => None,
+    });
+    match step {
+        Step::Key(k) => out.extend(nodes.filter_map(|v| key(v, k))),
+        Step::Index(i) => out.extend(nodes.filter_map(|v| index(v, *i))),
+        Step::Wildcard => nodes.for_each(|v| children(v, out)),
+        Step::Descend => {
+            out.extend(items.iter().cloned());
+            nodes.for_each(|v| descendants(v, out));
+        }
+        Step::Union(parts) => {
+            for part in parts {
+                apply(part, items, ctx, out)?;
+            }
+        }
+        Step::Slice(start, end, stride) => {
+            for v in nodes {
+                if let Value::Array(a) = v {
+                    slice(a, start, end, stride, ctx, v, out)?;
+                }
+            }
+        }
+        Step::Filter(expr) => {
+            for v in nodes {
+                let mut kids = Vec::new();
+                children(v, &mut kids);
+                for kid in kids {
+                    let Val::Json(node) = kid else { continue };
+                    let sub = Ctx {
+                        root: ctx.root,
+                        current: node,
+                    };
+                    if eval(expr, &sub)?.truthy() {
+                        out.push(kid);
+                    }
+                }
+            }
+        }
+        Step::Script(expr) => {
+            for v in nodes {
+                if !matches!(v, Value::Array(_) | Value::Object(_)) {
+                    continue;
+                }
+                let sub = Ctx {
+                    root: ctx.root,
+                    current: v,
+                };
+                let selector = eval(expr, &sub)?;
+                if let Some(b) = selector.as_bool() {
+                    if b {
+                        children(v, out);
+                    }
+                } else if let Some(s) = selector.as_str() {
+                    out.extend(key(v, s));
+                } else if let Some(n) = selector.as_num() {
+                    match to_int(n) {
+                        Some(i) => out.extend(index(v, i)),
+                        None => out.extend(key(v, &format_number(n))),
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Evaluates a slice bound (`@` = the array).
+fn bound<'a>(b: &'a Option<Bound>, ctx: &Ctx<'a>, array: &'a Value) -> Result<Option<i64>, Fault> {
+    match b {
+        None => Ok(None),
+        Some(Bound::Int(n)) => Ok(Some(*n)),
+        Some(Bound::Script(e)) => {
+            let sub = Ctx {
+                root: ctx.root,
+                current: array,
+            };
+            let v = eval(e, &sub)?;
+            v.as_num()
+                .and_then(to_int)
+                .map(Some)
+                .ok_or_else(|| Fault::new(e.pos, "slice bound must be an integer"))
+        }
+    }
+}
+
+/// `[start:end:step]` on one array, with ajson's defaults and clamping.
+fn slice<'a>(
+    a: &'a [Value],
+    start: &'a Option<Bound>,
+    end: &'a Option<Bound>,
+    stride: &'a Option<Bound>,
+    ctx: &Ctx<'a>,
+    array: &'a Value,
+    out: &mut Vec<Val<'a>>,
+) -> Result<(), Fault> {
+    if a.is_empty() {
+        return Ok(());
+    }
+    let size = i64::try_from(a.len()).unwrap_or(i64::MAX);
+    let step = bound(stride, ctx, array)?.unwrap_or(1);
+    if step == 0 {
+        let pos = match stride {
+            Some(Bound::Script(e)) => e.pos,
+            _ => 0,
+        };
+        return Err(Fault::new(pos, "slice step cannot be zero"));
+    }
+    let norm = |i: i64| if i < 0 { i.saturating_add(size) } else { i };
+    let from = bound(start, ctx, array)?.map(norm);
+    let to = bound(end, ctx, array)?.map(norm);
+    let get = |i: i64| usize::try_from(i).ok().and_then(|i| a.get(i));
+    if step > 0 {
+        let mut i = from.unwrap_or(0).max(0);
+        let stop = to.unwrap_or(size).min(size);
+        while i < stop {
+            out.extend(get(i).map(Val::Json));
+            i = i.saturating_add(step);
+        }
+    } else {
+        let mut i = from.unwrap_or(size - 1).min(size);
+        let stop = to.unwrap_or(-1).max(-1);
+        while i > stop {
+            out.extend(get(i).map(Val::Json));
+            i = i.saturating_add(step);
+        }
+    }
+    Ok(())
+}

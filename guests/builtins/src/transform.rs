@@ -1,0 +1,82 @@
+//! `transform` (labelled "Modify"): re-emits the `context` its edge mapping produced, because
+//! a node that feeds its own output back into its own input (an HTTP server's request →
+//! response loop) needs a place to reshape data between the two, and an edge cannot point
+//! back at the port it came from.
+
+use serde::Deserialize;
+use tinyhost_sdk::schema::Schema;
+use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+
+/// The component's registration (upstream registers it as `transform`, shown as "Modify").
+pub const COMPONENT: ComponentDef = ComponentDef {
+    name: "transform",
+    description: "Modify",
+    info: "Reshapes data on its way from a node's output back to an input of the SAME node \
+           (for example an http_server request → response loop). Between two different \
+           nodes, map the data on the edge instead: edge configuration sets literals and \
+           maps fields without a Modify in between. The In edge's mapping builds the \
+           context; Out emits it unchanged under `context`.",
+    tags: &["SDK"],
+    ports: port_defs,
+    create: || Box::new(Transform),
+};
+
+const IN: &str = "in";
+const OUT: &str = "out";
+
+/// The `in` message: whatever the edge mapped into `context`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct InMessage {
+    context: Value,
+}
+
+/// Stateless: every message is re-emitted as it is mapped.
+struct Transform;
+
+fn port_defs(_settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
+    let in_schema = Schema::object("InMessage").required_prop(
+        "context",
+        Schema::any("Context")
+            .title("Context")
+            .description("The data to reshape; map it on the incoming edge")
+            .configurable(),
+    );
+    let out_schema = Schema::object("OutMessage").prop(
+        "context",
+        Schema::any("Context")
+            .title("Context")
+            .description("The mapped data, unchanged")
+            .configurable(),
+    );
+    Ok(vec![
+        ports::target(
+            IN,
+            "In",
+            Position::Left,
+            json!({"context": null}),
+            &in_schema,
+        ),
+        ports::source(
+            OUT,
+            "Out",
+            Position::Right,
+            json!({"context": null}),
+            &out_schema,
+        ),
+    ])
+}
+
+impl Node for Transform {
+    fn on_settings(&mut self, _settings: Value) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
+        if port != IN {
+            return Err(Failure::permanent(format!("unknown port: {port}")));
+        }
+        let msg: InMessage = tinyhost_sdk::decode("message", payload)?;
+        host::output(OUT, &json!({ "context": msg.context }))
+    }
+}

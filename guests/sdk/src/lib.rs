@@ -1,0 +1,148 @@
+//! Write tinyhost flow components in Rust.
+//!
+//! The `tinysystems:component` WIT world is the only contract between the host and a
+//! component; this crate turns its JSON-text boundary into `serde_json::Value`s and its
+//! resource exports into one small trait, [`Node`], so a component is a settings struct,
+//! a port list and a `handle` function. One `.wasm` can carry several components:
+//! list them in a function returning `&'static [ComponentDef]` and call
+//! [`export_module!`] once.
+//!
+//! ```ignore
+//! fn components() -> &'static [tinyhost_sdk::ComponentDef] { &[echo::COMPONENT] }
+//! tinyhost_sdk::export_module!(components);
+//! ```
+
+pub mod host;
+pub mod ports;
+pub mod schema;
+
+#[doc(hidden)]
+pub mod runtime;
+
+/// The generated bindings of the `flow-component` world; everything else in this crate
+/// wraps them.
+#[allow(missing_docs, clippy::all)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "flow-component",
+        path: "../../wit",
+        pub_export_macro: true,
+        export_macro_name: "export_bindings",
+        default_bindings_module: "tinyhost_sdk::bindings",
+        generate_all,
+    });
+}
+
+pub use bindings::tinysystems::component::types::{ComponentInfo, Failure, PortDef, Position};
+pub use serde_json::{Value, json};
+
+/// One flow node's behaviour. The host creates a node per TinyNode (possibly in several
+/// instances at once) and always applies settings first; keep state that must survive a
+/// call in `host::metadata_*`, not in fields.
+pub trait Node: 'static {
+    /// Applies settings from the `_settings` port; an error keeps the previous settings.
+    fn on_settings(&mut self, settings: Value) -> Result<(), Failure>;
+
+    /// A control message (dashboard button, signal to `_control`).
+    fn on_control(&mut self, _control: Value) -> Result<Option<Value>, Failure> {
+        Ok(None)
+    }
+
+    /// The host reconciles the node: resume long-running work recorded in metadata.
+    fn on_reconcile(&mut self) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    /// A timer set with [`host::set_timer`] fired.
+    fn on_timer(&mut self, _id: &str) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    /// A message on target port `port`; the result answers the sender's blocking output.
+    fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure>;
+}
+
+/// Everything the host needs to know about one component, as plain data so a module's
+/// component list is a `static` slice.
+pub struct ComponentDef {
+    /// Routing name used in `TinyNode.spec.component`.
+    pub name: &'static str,
+    /// One-line description (the editor's label).
+    pub description: &'static str,
+    /// Longer help text.
+    pub info: &'static str,
+    /// Editor tags.
+    pub tags: &'static [&'static str],
+    /// The ports for the given settings (`None` = defaults).
+    pub ports: fn(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure>,
+    /// A fresh node with default settings.
+    pub create: fn() -> Box<dyn Node>,
+}
+
+impl Failure {
+    /// A permanent failure: retrying the same input will fail again.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Failure { message: message.into(), retryable: false }
+    }
+
+    /// A failure worth retrying (a peer is down, a resource is busy).
+    pub fn retryable(message: impl Into<String>) -> Self {
+        Failure { message: message.into(), retryable: true }
+    }
+}
+
+/// Decodes a settings or message value into a typed struct, naming the field that is wrong.
+pub fn decode<T: serde::de::DeserializeOwned>(what: &str, value: Value) -> Result<T, Failure> {
+    serde_json::from_value(value).map_err(|e| Failure::permanent(format!("invalid {what}: {e}")))
+}
+
+/// Encodes a typed value as JSON; failures here are bugs in the component, reported as such.
+pub fn encode<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or_else(|e| json!({ "error": format!("cannot encode value: {e}") }))
+}
+
+/// The error-port convention: with `enable_error_port`, a failure is emitted on `error` as
+/// `{context, error}` and the call succeeds with the downstream response; otherwise the
+/// failure is returned to the caller.
+pub fn fail_or_emit(
+    enable_error_port: bool,
+    context: &Value,
+    failure: Failure,
+) -> Result<Option<Value>, Failure> {
+    if enable_error_port {
+        host::output("error", &json!({ "context": context, "error": failure.message }))
+    } else {
+        Err(failure)
+    }
+}
+
+/// Exports a module: `$list` is a function returning `&'static [ComponentDef]`.
+#[macro_export]
+macro_rules! export_module {
+    ($list:path) => {
+        struct __TinyhostModule;
+
+        impl $crate::runtime::Module for __TinyhostModule {
+            fn components() -> &'static [$crate::ComponentDef] {
+                $list()
+            }
+        }
+
+        impl $crate::bindings::exports::tinysystems::component::component::Guest for __TinyhostModule {
+            type Node = $crate::runtime::NodeHandle<__TinyhostModule>;
+
+            fn components() -> Vec<$crate::ComponentInfo> {
+                $crate::runtime::component_infos($list())
+            }
+
+            fn ports(
+                component: String,
+                settings: Option<String>,
+            ) -> Result<Vec<$crate::PortDef>, $crate::Failure> {
+                $crate::runtime::ports($list(), &component, settings)
+            }
+        }
+
+        $crate::bindings::export_bindings!(__TinyhostModule with_types_in $crate::bindings);
+    };
+}

@@ -1,0 +1,372 @@
+//! The command line: `run` (local mode, the embedded default), `components` and `expr`.
+//! Errors become `anyhow` only here, at the binary's edge.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+
+use crate::engine::EngineConfig;
+use crate::events::Event;
+use crate::registry::ComponentSource;
+use crate::runtime::{Runtime, RuntimeConfig};
+use crate::source::{FolderSource, NodeSource};
+use crate::state::FileStateStore;
+
+/// The hello flow, embedded so `tinyhost run` works with no files at all.
+const EMBEDDED_EXAMPLE: &str = include_str!("../../examples/hello/flow.yaml");
+
+#[derive(Parser, Debug)]
+#[command(name = "tinyhost", version, about = "Run Tiny Systems flows where every component is a WebAssembly component")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log filter (tracing env-filter syntax), e.g. `info` or `tinyhost=debug`.
+    #[arg(long, global = true, env = "TINYHOST_LOG", default_value = "warn")]
+    log: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a flow from a folder or file of TinyNode/TinySignal manifests (default: the
+    /// embedded hello example), reloading when files change.
+    Run(RunArgs),
+    /// List components and their ports.
+    Components(ComponentsArgs),
+    /// Evaluate an edge configuration (a `{{ }}` template or a JSON object) against a message.
+    Expr(ExprArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Folder or file of manifests; omitted = the embedded hello flow.
+    path: Option<PathBuf>,
+    /// Extra component files or folders of `.wasm` components.
+    #[arg(long = "components", short = 'c')]
+    components: Vec<PathBuf>,
+    /// Stop after this many debug/control messages.
+    #[arg(long)]
+    max_messages: Option<u64>,
+    /// Stop after this long (e.g. `10s`, `2m`).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    duration: Option<Duration>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    output: OutputFormat,
+    /// Also print every output of every node, not only debug/control messages.
+    #[arg(long)]
+    trace: bool,
+    /// Do not watch the manifests for changes.
+    #[arg(long)]
+    no_watch: bool,
+    /// Where node metadata persists (default: `.tinyhost/state` beside the manifests).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct EngineArgs {
+    /// Directory of precompiled components (default: the user cache directory).
+    #[arg(long, env = "TINYHOST_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Memory limit per component instance, in MiB.
+    #[arg(long, default_value_t = 64)]
+    memory_limit_mib: usize,
+    /// CPU time limit per component call (e.g. `10s`).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    call_time_limit: Duration,
+}
+
+impl EngineArgs {
+    fn config(&self) -> EngineConfig {
+        EngineConfig {
+            memory_limit: self.memory_limit_mib.saturating_mul(1 << 20),
+            call_time_limit: self.call_time_limit,
+            cache_dir: self.cache_dir.clone().or_else(crate::engine::default_cache_dir),
+            ..EngineConfig::default()
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+struct ComponentsArgs {
+    /// Component files or folders (the built-ins are always listed).
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    output: OutputFormat,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct ExprArgs {
+    /// A template string (`'{{$.count + 1}}'`, `'Hello {{$.name}}!'`) or a JSON configuration object.
+    config: String,
+    /// The incoming message as JSON, or `-` to read it from standard input.
+    #[arg(long, short = 'i')]
+    input: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// Readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.log);
+    let result = match cli.command {
+        Command::Expr(args) => expr(args),
+        command => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")
+            .and_then(|rt| rt.block_on(async_main(command))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+async fn async_main(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run(args) => run(args).await,
+        Command::Components(args) => components(args).await,
+        Command::Expr(_) => Err(anyhow!("unreachable: expr runs without the async runtime")),
+    }
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let (path, _embedded) = match &args.path {
+        Some(p) => (p.clone(), None),
+        None => {
+            let dir = tempfile_dir()?;
+            let file = dir.join("hello.yaml");
+            std::fs::write(&file, EMBEDDED_EXAMPLE).context("cannot write the embedded example")?;
+            (file, Some(dir))
+        }
+    };
+    let state_dir = args.state_dir.clone().unwrap_or_else(|| {
+        let base = if path.is_dir() { path.clone() } else { path.parent().map(PathBuf::from).unwrap_or_default() };
+        base.join(".tinyhost").join("state")
+    });
+    let config = RuntimeConfig {
+        engine: args.engine.config(),
+        component_paths: args.components.clone(),
+        state: Arc::new(FileStateStore::new(state_dir)),
+        trace_outputs: args.trace,
+        ..RuntimeConfig::default()
+    };
+    let runtime = Runtime::start(config).await.context("cannot start the runtime")?;
+    for e in runtime.registry().errors() {
+        eprintln!("warning: {e}");
+    }
+    let mut events = runtime.subscribe();
+    let mut source = FolderSource::new(path.clone(), !args.no_watch).map_err(|e| anyhow!("{e}"))?;
+    let printer = Printer { format: args.output, started: Instant::now(), shown: Arc::default() };
+    let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
+    let mut messages = 0u64;
+    let mut source_open = true;
+    loop {
+        let sleep_until = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            snapshot = source.next(), if source_open => {
+                let Some(snapshot) = snapshot else { source_open = false; continue };
+                for e in &snapshot.errors {
+                    printer.error(&e.to_string());
+                }
+                let report = runtime.apply(snapshot.nodes).await;
+                printer.applied(&report);
+                for signal in snapshot.new_signals {
+                    let to = format!("{}:{}", signal.spec.node, signal.spec.port);
+                    let runtime = runtime.clone();
+                    let printer = printer.clone();
+                    // Signals are fire-and-forget with a deadline (CONTRACT §1).
+                    tokio::spawn(async move {
+                        match tokio::time::timeout(Duration::from_secs(30), runtime.send(&to, &signal.spec.data.0)).await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(e)) => printer.error(&format!("signal {} to {to}: {e}", signal.metadata.name)),
+                            Err(_) => printer.error(&format!("signal {} to {to}: timed out after 30 s", signal.metadata.name)),
+                        }
+                    });
+                }
+            }
+            event = events.recv() => {
+                match event {
+                    Ok(event) => {
+                        if printer.event(&event) {
+                            messages += 1;
+                            if args.max_messages.is_some_and(|max| messages >= max) {
+                                break;
+                            }
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => printer.error(&format!("output fell behind; {n} events not shown")),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+            _ = sleep_until => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    runtime.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("tinyhost-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Prints events readably or as JSON lines.
+#[derive(Clone)]
+struct Printer {
+    format: OutputFormat,
+    started: Instant,
+    /// Last shown (error, text) per node: only changes are printed.
+    shown: Arc<std::sync::Mutex<std::collections::HashMap<String, (bool, String)>>>,
+}
+
+impl Printer {
+    fn line(&self, value: Value, text: String) {
+        let mut out = std::io::stdout().lock();
+        let _ = match self.format {
+            OutputFormat::Json => writeln!(out, "{value}"),
+            OutputFormat::Text => writeln!(out, "{:>8.3}s  {text}", self.started.elapsed().as_secs_f64()),
+        };
+        let _ = out.flush();
+    }
+
+    /// Prints an event; returns whether it counts as a message.
+    fn event(&self, event: &Event) -> bool {
+        match event {
+            Event::Output { node, port, data } => {
+                let value = json!({"type": "message", "node": node, "port": port, "data": data});
+                self.line(value, format!("{} {port} ▸ {data}", short(node)));
+                true
+            }
+            Event::Status { node, status } => {
+                let current = (status.error, status.status.clone());
+                if let Ok(mut shown) = self.shown.lock() {
+                    if shown.get(node) == Some(&current) {
+                        return false;
+                    }
+                    shown.insert(node.clone(), current);
+                }
+                let state = if status.error { format!("ERROR {}", status.status) } else { status.status.clone() };
+                let value = json!({"type": "status", "node": node, "port": null, "data": status});
+                self.line(value, format!("{} status: {state}", short(node)));
+                false
+            }
+        }
+    }
+
+    fn applied(&self, report: &crate::runtime::ApplyReport) {
+        if report.added.is_empty() && report.updated.is_empty() && report.removed.is_empty() {
+            return;
+        }
+        let value = json!({"type": "applied", "added": report.added, "updated": report.updated, "removed": report.removed});
+        self.line(
+            value,
+            format!("applied: {} added, {} updated, {} removed", report.added.len(), report.updated.len(), report.removed.len()),
+        );
+    }
+
+    fn error(&self, message: &str) {
+        match self.format {
+            OutputFormat::Json => self.line(json!({"type": "error", "message": message}), String::new()),
+            OutputFormat::Text => eprintln!("error: {message}"),
+        }
+    }
+}
+
+/// `1a2b3c4d.common-module.debug-x` reads better as `debug-x` on a terminal.
+fn short(node: &str) -> &str {
+    if std::io::stdout().is_terminal() { node.rsplit('.').next().unwrap_or(node) } else { node }
+}
+
+async fn components(args: ComponentsArgs) -> anyhow::Result<ExitCode> {
+    let engine = crate::engine::HostEngine::new(args.engine.config()).map_err(|e| anyhow!("{e}"))?;
+    let mut sources = vec![ComponentSource::builtins()];
+    sources.extend(args.paths.iter().cloned().map(ComponentSource::Path));
+    let registry = crate::registry::Registry::load(&engine, &sources).await.map_err(|e| anyhow!("{e}"))?;
+    let mut out = std::io::stdout().lock();
+    for entry in registry.components() {
+        let ports: Vec<Value> = entry
+            .default_ports
+            .iter()
+            .map(|p| json!({"name": p.name, "label": p.label, "source": p.source, "position": format!("{:?}", p.position).to_lowercase()}))
+            .collect();
+        match args.output {
+            OutputFormat::Json => {
+                writeln!(out, "{}", json!({"name": entry.info.name, "description": entry.info.description, "origin": entry.pool.origin(), "ports": ports}))?;
+            }
+            OutputFormat::Text => {
+                writeln!(out, "{:<14} {}  [{}]", entry.info.name, entry.info.description, entry.pool.origin())?;
+                for p in &entry.default_ports {
+                    let dir = if p.source { "out" } else { "in " };
+                    writeln!(out, "    {dir} {:<16} {}", p.name, p.label)?;
+                }
+            }
+        }
+    }
+    for e in registry.errors() {
+        eprintln!("error: {e}");
+    }
+    Ok(if registry.errors().is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn expr(args: ExprArgs) -> anyhow::Result<ExitCode> {
+    let input: Value = match args.input.as_deref() {
+        None => Value::Null,
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
+            serde_json::from_str(&text).context("standard input is not JSON")?
+        }
+        Some(text) => serde_json::from_str(text).context("--input is not JSON")?,
+    };
+    // A JSON object/array is a whole configuration; anything else is one template string.
+    let config = match serde_json::from_str::<Value>(&args.config) {
+        Ok(v @ (Value::Object(_) | Value::Array(_))) => v,
+        _ => Value::String(args.config.clone()),
+    };
+    let rendered = tinyhost_expr::render(&config, &input);
+    if rendered.errors.is_empty() {
+        println!("{}", serde_json::to_string_pretty(&rendered.value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for e in &rendered.errors {
+        eprintln!("error: {}", e.message);
+        eprintln!("  {{{{{}}}}}", e.expression);
+        eprintln!("  {}^ position {}", " ".repeat(e.position + 2), e.position);
+    }
+    Ok(ExitCode::from(2))
+}

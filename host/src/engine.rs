@@ -1,0 +1,253 @@
+//! The one wasmtime [`Engine`] of the process, configured for many small, short calls:
+//! component model, async (a guest blocked in `output` must not block a thread), the
+//! pooling allocator (instances in microseconds), and epoch interruption (a per-call time
+//! limit that costs nothing while guests behave). Compiled components are cached in
+//! memory and, as precompiled artifacts keyed by content hash and engine, on disk, so a
+//! restart does not recompile.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::error::LoadError;
+
+/// How often the epoch advances; the granularity of time limits.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Limits and caches of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Maximum linear memory of one instance, in bytes.
+    pub memory_limit: usize,
+    /// Maximum CPU time of one call into a component (time spent waiting in `output` or
+    /// `sleep` does not count).
+    pub call_time_limit: Duration,
+    /// Where precompiled components are kept; `None` disables the disk cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Use the pooling allocator (falls back to on-demand allocation when the system
+    /// refuses the address-space reservation).
+    pub pooling: bool,
+    /// Pool slots: how many component instances may be alive at once.
+    pub max_instances: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            memory_limit: 64 << 20,
+            call_time_limit: Duration::from_secs(10),
+            cache_dir: default_cache_dir(),
+            pooling: true,
+            max_instances: 1000,
+        }
+    }
+}
+
+/// The platform cache directory for precompiled components.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("TINYHOST_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("tinyhost"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("tinyhost"))
+}
+
+/// Counters of the component cache, for tests and `/metrics`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Served from memory.
+    pub memory_hits: u64,
+    /// Deserialised from a precompiled artifact on disk.
+    pub disk_hits: u64,
+    /// Compiled with Cranelift.
+    pub compiles: u64,
+}
+
+/// The shared engine plus its caches and epoch ticker.
+pub struct HostEngine {
+    engine: Engine,
+    config: EngineConfig,
+    memory: moka::sync::Cache<[u8; 32], Component>,
+    stats: std::sync::Mutex<CacheStats>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for HostEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostEngine").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl HostEngine {
+    /// Creates the engine and starts the epoch ticker thread.
+    pub fn new(config: EngineConfig) -> Result<Arc<HostEngine>, LoadError> {
+        let engine = match build_engine(&config, config.pooling) {
+            Ok(engine) => engine,
+            Err(e) if config.pooling => {
+                tracing::warn!(error = %e, "pooling allocator unavailable; using on-demand allocation");
+                build_engine(&config, false).map_err(engine_error)?
+            }
+            Err(e) => return Err(engine_error(e)),
+        };
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let stop = ticker_stop.clone();
+        let ticking = engine.clone();
+        std::thread::Builder::new()
+            .name("tinyhost-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticking.increment_epoch();
+                }
+            })
+            .map_err(|e| LoadError { origin: "engine".into(), message: format!("cannot start epoch ticker: {e}") })?;
+        Ok(Arc::new(HostEngine {
+            engine,
+            config,
+            memory: moka::sync::Cache::builder().max_capacity(256).build(),
+            stats: std::sync::Mutex::new(CacheStats::default()),
+            ticker_stop,
+        }))
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Cache counters so far.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.stats.lock().map(|s| *s).unwrap_or_default()
+    }
+
+    fn count(&self, f: impl FnOnce(&mut CacheStats)) {
+        if let Ok(mut s) = self.stats.lock() {
+            f(&mut s);
+        }
+    }
+
+    /// Compiles `bytes` into a component, from memory, from disk, or with Cranelift, in
+    /// that order. `origin` names the file in errors.
+    pub fn load_component(&self, origin: &str, bytes: &[u8]) -> Result<Component, LoadError> {
+        let key: [u8; 32] = Sha256::digest(bytes).into();
+        if let Some(component) = self.memory.get(&key) {
+            self.count(|s| s.memory_hits += 1);
+            return Ok(component);
+        }
+        if !wasmparser_is_component(bytes) {
+            return Err(LoadError {
+                origin: origin.into(),
+                message: if bytes.starts_with(b"\0asm") {
+                    "this is a core wasm module, not a component; build it for wasm32-wasip2 or wrap it with `wasm-tools component new`".into()
+                } else {
+                    "not a WebAssembly component (bad magic number)".into()
+                },
+            });
+        }
+        let artifact = self.artifact_path(&key);
+        if let Some(path) = &artifact
+            && path.exists()
+        {
+            // SAFETY: the artifact was written by `precompile_component` of an engine with the
+            // same compatibility hash (part of the file name) into our own cache directory;
+            // wasmtime still checks its header and rejects a mismatching file.
+            match unsafe { Component::deserialize_file(&self.engine, path) } {
+                Ok(component) => {
+                    self.count(|s| s.disk_hits += 1);
+                    self.memory.insert(key, component.clone());
+                    return Ok(component);
+                }
+                Err(e) => tracing::warn!(path = %path.display(), error = %e, "discarding unusable precompiled component"),
+            }
+        }
+        let compiled = self
+            .engine
+            .precompile_component(bytes)
+            .map_err(|e| LoadError { origin: origin.into(), message: format!("invalid component: {e:#}") })?;
+        self.count(|s| s.compiles += 1);
+        if let Some(path) = &artifact {
+            write_atomically(path, &compiled);
+        }
+        // SAFETY: `compiled` was produced just now by this engine's `precompile_component`.
+        let component = unsafe { Component::deserialize(&self.engine, &compiled) }
+            .map_err(|e| LoadError { origin: origin.into(), message: format!("invalid component: {e:#}") })?;
+        self.memory.insert(key, component.clone());
+        Ok(component)
+    }
+
+    fn artifact_path(&self, key: &[u8; 32]) -> Option<PathBuf> {
+        let dir = self.config.cache_dir.as_ref()?;
+        let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&self.engine.precompile_compatibility_hash(), &mut engine_hash);
+        let engine_hash = std::hash::Hasher::finish(&engine_hash);
+        Some(dir.join("components").join(format!("{}-{engine_hash:016x}.cwasm", hex::encode(key))))
+    }
+}
+
+impl Drop for HostEngine {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A component starts with the wasm magic and a layer/version word of `0x0d 0x00 0x01 0x00`;
+/// a core module has version 1. Checking the header first gives a precise error.
+fn wasmparser_is_component(bytes: &[u8]) -> bool {
+    bytes.len() >= 8 && bytes.starts_with(b"\0asm") && bytes[4..8] == [0x0d, 0x00, 0x01, 0x00]
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) {
+    let result = (|| -> std::io::Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        static UNIQUE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
+        let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        tracing::warn!(path = %path.display(), error = %e, "cannot write precompiled component; continuing without disk cache");
+    }
+}
+
+fn build_engine(config: &EngineConfig, pooling: bool) -> wasmtime::Result<Engine> {
+    let mut c = Config::new();
+    c.wasm_component_model(true);
+    c.epoch_interruption(true);
+    c.async_stack_size(2 << 20);
+    c.max_wasm_stack(1 << 20);
+    if pooling {
+        let mut pool = PoolingAllocationConfig::new();
+        let slots = config.max_instances.max(8);
+        // A wasip2 component instantiates several core instances (the program plus
+        // adapter shims), so core slots are a multiple of component slots.
+        pool.total_component_instances(slots);
+        pool.total_core_instances(slots.saturating_mul(8));
+        pool.total_memories(slots.saturating_mul(2));
+        pool.total_tables(slots.saturating_mul(4));
+        pool.total_stacks(slots);
+        pool.max_memory_size(config.memory_limit.max(1 << 20));
+        pool.linear_memory_keep_resident(64 << 10);
+        pool.table_keep_resident(4 << 10);
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    Engine::new(&c)
+}
+
+fn engine_error(e: wasmtime::Error) -> LoadError {
+    LoadError { origin: "engine".into(), message: format!("cannot create the wasm engine: {e:#}") }
+}

@@ -1,0 +1,257 @@
+//! What a component can call: the `host` and `expr` imports of the WIT world, implemented
+//! on the per-store [`HostState`]. Every import acts for the node whose call is running,
+//! which the pool records in the store's [`CallFrame`] before each call.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::tinysystems::component::{expr, host, types};
+use crate::bindings::{Failure, LogLevel, NodeIdentity};
+use crate::node::Node;
+use crate::runtime::Shared;
+
+/// The call in progress on a store: which node, how deep in the flow, and how much of the
+/// elapsed time was spent waiting on the host (which the CPU time limit does not count).
+pub struct CallFrame {
+    /// The runtime the call belongs to.
+    pub shared: Arc<Shared>,
+    /// The node the call is made for.
+    pub node: Arc<Node>,
+    /// Hops so far (the cycle guard).
+    pub depth: u32,
+    /// When the call started.
+    pub started: Instant,
+    /// Time spent in `output`, `sleep` and other waits.
+    pub waited: Duration,
+    /// CPU time allowed.
+    pub time_limit: Duration,
+}
+
+impl CallFrame {
+    /// Whether the guest itself has run longer than allowed.
+    pub fn over_budget(&self) -> bool {
+        self.started.elapsed().saturating_sub(self.waited) > self.time_limit
+    }
+}
+
+/// Raised from the epoch callback when a call runs out of CPU time.
+#[derive(Debug, thiserror::Error)]
+#[error("time limit exceeded")]
+pub struct TimeLimitExceeded;
+
+/// Raised from the resource limiter when a guest grows memory past the limit.
+#[derive(Debug, thiserror::Error)]
+#[error("memory limit of {limit} bytes exceeded (asked for {desired})")]
+pub struct MemoryLimitExceeded {
+    /// The limit.
+    pub limit: usize,
+    /// The size asked for.
+    pub desired: usize,
+}
+
+/// Caps the linear memory of one instance.
+pub struct MemoryLimiter {
+    /// Bytes allowed.
+    pub limit: usize,
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            return Err(wasmtime::Error::new(MemoryLimitExceeded { limit: self.limit, desired }));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// Per-store state: WASI (with nothing granted), limits and the current call.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// Memory cap.
+    pub limiter: MemoryLimiter,
+    /// The call in progress, if any.
+    pub frame: Option<CallFrame>,
+}
+
+impl HostState {
+    /// A sandboxed state: no files, no network, no environment, no arguments.
+    pub fn new(memory_limit: usize) -> HostState {
+        let wasi = WasiCtx::builder().allow_tcp(false).allow_udp(false).inherit_stderr().build();
+        HostState { wasi, table: ResourceTable::new(), limiter: MemoryLimiter { limit: memory_limit }, frame: None }
+    }
+
+    fn frame(&self) -> Result<&CallFrame, Failure> {
+        self.frame.as_ref().ok_or_else(|| Failure {
+            message: "host functions are not available while the component is being introspected".into(),
+            retryable: false,
+        })
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl types::Host for HostState {}
+
+impl host::Host for HostState {
+    async fn output(&mut self, port: String, payload: String) -> wasmtime::Result<Result<Option<String>, Failure>> {
+        let (shared, node, depth) = match self.frame() {
+            Ok(f) => (f.shared.clone(), f.node.clone(), f.depth),
+            Err(e) => return Ok(Err(e)),
+        };
+        let started = Instant::now();
+        let result = shared.emit(node, port, payload, depth).await;
+        if let Some(f) = self.frame.as_mut() {
+            f.waited += started.elapsed();
+        }
+        Ok(result.map_err(|e| Failure { message: e.to_string(), retryable: e.retryable() }))
+    }
+
+    fn output_detached(&mut self, port: String, payload: String) -> wasmtime::Result<Result<(), Failure>> {
+        let (shared, node, depth) = match self.frame() {
+            Ok(f) => (f.shared.clone(), f.node.clone(), f.depth),
+            Err(e) => return Ok(Err(e)),
+        };
+        shared.emit_detached(node, port, payload, depth);
+        Ok(Ok(()))
+    }
+
+    fn detached_in_flight(&mut self) -> wasmtime::Result<u32> {
+        Ok(self.frame.as_ref().map(|f| f.node.detached().load(std::sync::atomic::Ordering::Acquire)).unwrap_or(0))
+    }
+
+    async fn sleep(&mut self, ms: u64) -> wasmtime::Result<()> {
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        if let Some(f) = self.frame.as_mut() {
+            f.waited += started.elapsed();
+        }
+        Ok(())
+    }
+
+    fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
+        let node = self.frame.as_ref().map(|f| f.node.name.as_str()).unwrap_or("-");
+        match level {
+            LogLevel::Trace => tracing::trace!(node, "{message}"),
+            LogLevel::Debug => tracing::debug!(node, "{message}"),
+            LogLevel::Info => tracing::info!(node, "{message}"),
+            LogLevel::Warn => tracing::warn!(node, "{message}"),
+            LogLevel::Error => tracing::error!(node, "{message}"),
+        }
+        Ok(())
+    }
+
+    fn metadata_get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        Ok(self.frame.as_ref().and_then(|f| f.node.status().metadata.get(&key).cloned()))
+    }
+
+    fn metadata_set(&mut self, key: String, value: Option<String>) -> wasmtime::Result<()> {
+        if let Some(f) = &self.frame {
+            f.shared.set_metadata(&f.node, key, value);
+        }
+        Ok(())
+    }
+
+    fn metadata_list(&mut self) -> wasmtime::Result<Vec<(String, String)>> {
+        Ok(self.frame.as_ref().map(|f| f.node.status().metadata.into_iter().collect()).unwrap_or_default())
+    }
+
+    fn refresh_status(&mut self) -> wasmtime::Result<()> {
+        if let Some(f) = &self.frame {
+            f.shared.publish_status(&f.node);
+        }
+        Ok(())
+    }
+
+    fn is_leader(&mut self) -> wasmtime::Result<bool> {
+        Ok(self.frame.as_ref().map(|f| f.shared.is_leader()).unwrap_or(false))
+    }
+
+    fn set_timer(&mut self, id: String, after_ms: u64) -> wasmtime::Result<()> {
+        if let Some(f) = &self.frame {
+            f.shared.set_timer(&f.node, id, Duration::from_millis(after_ms));
+        }
+        Ok(())
+    }
+
+    fn cancel_timer(&mut self, id: String) -> wasmtime::Result<()> {
+        if let Some(f) = &self.frame {
+            f.shared.cancel_timer(&f.node, &id);
+        }
+        Ok(())
+    }
+
+    fn identity(&mut self) -> wasmtime::Result<NodeIdentity> {
+        Ok(match &self.frame {
+            Some(f) => NodeIdentity {
+                node_name: f.node.name.clone(),
+                namespace: f.node.identity.namespace.clone(),
+                flow_name: f.node.identity.flow.clone(),
+                project_name: f.node.identity.project.clone(),
+                module: f.node.identity.module.clone(),
+            },
+            None => NodeIdentity {
+                node_name: String::new(),
+                namespace: String::new(),
+                flow_name: String::new(),
+                project_name: String::new(),
+                module: String::new(),
+            },
+        })
+    }
+
+    fn now_ms(&mut self) -> wasmtime::Result<u64> {
+        Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0))
+    }
+}
+
+fn parse_json(what: &str, text: &str) -> Result<Value, Failure> {
+    serde_json::from_str(text).map_err(|e| Failure { message: format!("{what} is not JSON: {e}"), retryable: false })
+}
+
+impl expr::Host for HostState {
+    fn eval(&mut self, expression: String, data: String) -> wasmtime::Result<Result<String, Failure>> {
+        let Some(f) = &self.frame else { return Ok(Err(self.frame().err().unwrap_or_else(no_frame))) };
+        let data = match parse_json("expression input", &data) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(f.shared.exprs().eval(&expression, &data).map(|v| v.to_string()).map_err(|e| Failure {
+            message: e.to_string(),
+            retryable: false,
+        }))
+    }
+
+    fn render(&mut self, configuration: String, data: String) -> wasmtime::Result<Result<String, Failure>> {
+        let Some(f) = &self.frame else { return Ok(Err(no_frame())) };
+        let parsed = parse_json("configuration", &configuration).and_then(|c| Ok((c, parse_json("input", &data)?)));
+        let (conf, data) = match parsed {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let (value, error) = f.shared.exprs().render(&configuration, &conf, &data);
+        Ok(match error {
+            Some(e) => Err(Failure { message: e.to_string(), retryable: false }),
+            None => Ok(value.to_string()),
+        })
+    }
+}
+
+fn no_frame() -> Failure {
+    Failure { message: "no call in progress".into(), retryable: false }
+}

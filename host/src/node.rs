@@ -1,0 +1,304 @@
+//! A node: one TinyNode applied to the runtime. It holds everything the scheduler needs
+//! per message without touching wasm — compiled outgoing edges, compiled incoming
+//! mappings, the current settings and ports — plus the status the node publishes.
+//! The component's instances are lent per call by the [`crate::pool`]; a node owns none,
+//! so an idle node costs only this struct.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::bindings::{ComponentInfo, PortDef, Position};
+use crate::manifest::{self, RetryPolicy, TinyNode};
+use crate::mapping::EdgeMapping;
+use crate::registry::ComponentEntry;
+
+/// Ports the contract keeps out of published status.
+const HIDDEN_PORTS: [&str; 3] = ["_reconcile", "_client", "_identity"];
+
+/// An outgoing edge, resolved once when the node is applied.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// Edge id from the manifest.
+    pub id: String,
+    /// Target node name.
+    pub to_node: String,
+    /// Target port.
+    pub to_port: String,
+    /// The full target address (`node:port`), for errors.
+    pub to: String,
+    /// Opt-in retries.
+    pub retry: Option<RetryPolicy>,
+}
+
+/// A port as published in status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PortStatus {
+    /// Port name.
+    pub name: String,
+    /// Label.
+    pub label: String,
+    /// 0 top, 1 right, 2 bottom, 3 left.
+    pub position: u8,
+    /// Whether it emits.
+    pub source: bool,
+    /// JSON schema.
+    pub schema: Value,
+    /// Default configuration.
+    pub configuration: Value,
+}
+
+/// Component information as published in status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComponentStatus {
+    /// One-line description.
+    pub description: String,
+    /// Help text.
+    pub info: String,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// What a node publishes (TinyNode status).
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeStatus {
+    /// Owning module.
+    pub module: String,
+    /// Component name.
+    pub component: String,
+    /// What the component says about itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component_info: Option<ComponentStatus>,
+    /// Ports sorted by name, without the hidden system ports.
+    pub ports: Vec<PortStatus>,
+    /// "OK" or the error text.
+    pub status: String,
+    /// Whether `status` is an error.
+    pub error: bool,
+    /// Durable key-value state.
+    pub metadata: BTreeMap<String, String>,
+    /// The latest `_control` output (dashboard state).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<Value>,
+}
+
+/// The node's current settings, versioned so instances know when to re-apply them.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Bumped on every successful change; 0 = never set (component defaults).
+    pub version: u64,
+    /// JSON text of the settings, if any.
+    pub text: Option<Arc<str>>,
+}
+
+/// Who a node is, beyond its name.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Namespace (`local` for folder runs).
+    pub namespace: String,
+    /// Flow label.
+    pub flow: String,
+    /// Project label.
+    pub project: String,
+    /// Module from the spec.
+    pub module: String,
+}
+
+/// One applied node.
+#[derive(Debug)]
+pub struct Node {
+    /// Unique per incarnation: instances key their node resources by it.
+    pub id: u64,
+    /// The routing key.
+    pub name: String,
+    /// Identity fields.
+    pub identity: Identity,
+    /// The manifest it came from.
+    pub manifest: TinyNode,
+    /// The component, or `None` when it is not loaded (status says so).
+    pub component: Option<Arc<ComponentEntry>>,
+    edges: HashMap<String, Vec<Edge>>,
+    mappings: HashMap<(String, String), Arc<EdgeMapping>>,
+    settings: RwLock<Settings>,
+    port_defs: RwLock<Arc<Vec<PortDef>>>,
+    defaults: RwLock<HashMap<String, Value>>,
+    status: Mutex<NodeStatus>,
+    detached: AtomicU32,
+    retired: AtomicBool,
+}
+
+impl Node {
+    /// Builds a node from its manifest; edges and mappings are compiled here, once.
+    pub fn new(id: u64, manifest: TinyNode, component: Option<Arc<ComponentEntry>>, metadata: BTreeMap<String, String>) -> Node {
+        let mut edges: HashMap<String, Vec<Edge>> = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
+        for e in &manifest.spec.edges {
+            // Fan-out is unique by `port + to` (CONTRACT §4).
+            if !seen.insert((e.port.clone(), e.to.clone())) {
+                continue;
+            }
+            let (to_node, to_port) = manifest::split_address(&e.to).unwrap_or((&e.to, ""));
+            edges.entry(e.port.clone()).or_default().push(Edge {
+                id: e.id.clone(),
+                to_node: to_node.to_string(),
+                to_port: to_port.to_string(),
+                to: e.to.clone(),
+                retry: e.retry_policy.clone(),
+            });
+        }
+        let mut mappings = HashMap::new();
+        for p in &manifest.spec.ports {
+            if p.from.is_empty() {
+                continue;
+            }
+            if let Some(conf) = &p.configuration {
+                let compiled = EdgeMapping::compile(&conf.0);
+                if !compiled.is_empty() {
+                    mappings.insert((p.from.clone(), p.port.clone()), Arc::new(compiled));
+                }
+            }
+        }
+        let labels = &manifest.metadata.labels;
+        let identity = Identity {
+            namespace: manifest.metadata.namespace.clone().unwrap_or_else(|| "local".into()),
+            flow: labels.get(manifest::LABEL_FLOW).cloned().unwrap_or_default(),
+            project: labels.get(manifest::LABEL_PROJECT).cloned().unwrap_or_default(),
+            module: manifest.spec.module.clone(),
+        };
+        let status = NodeStatus {
+            module: manifest.spec.module.clone(),
+            component: manifest.spec.component.clone(),
+            component_info: component.as_ref().map(|c| component_status(&c.info)),
+            status: "OK".into(),
+            metadata,
+            ..NodeStatus::default()
+        };
+        Node {
+            id,
+            name: manifest.metadata.name.clone(),
+            identity,
+            component,
+            edges,
+            mappings,
+            settings: RwLock::new(Settings::default()),
+            port_defs: RwLock::new(Arc::new(Vec::new())),
+            defaults: RwLock::new(HashMap::new()),
+            status: Mutex::new(status),
+            detached: AtomicU32::new(0),
+            retired: AtomicBool::new(false),
+            manifest,
+        }
+    }
+
+    /// Outgoing edges of a source port.
+    pub fn edges(&self, port: &str) -> &[Edge] {
+        self.edges.get(port).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The compiled mapping for messages from `from` (`node:port`) into `port`.
+    pub fn mapping(&self, from: &str, port: &str) -> Option<Arc<EdgeMapping>> {
+        self.mappings.get(&(from.to_string(), port.to_string())).cloned()
+    }
+
+    /// The default configuration of a port (delivered by edges without configuration).
+    pub fn port_default(&self, port: &str) -> Option<Value> {
+        self.defaults.read().ok().and_then(|d| d.get(port).cloned())
+    }
+
+    /// Whether the node currently has a port of that name.
+    pub fn has_port(&self, port: &str) -> bool {
+        self.port_defs.read().map(|p| p.iter().any(|d| d.name == port)).unwrap_or(false)
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> Settings {
+        self.settings.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Records settings that a component accepted.
+    pub fn set_settings(&self, text: Arc<str>) -> u64 {
+        match self.settings.write() {
+            Ok(mut s) => {
+                s.version += 1;
+                s.text = Some(text);
+                s.version
+            }
+            Err(_) => 0,
+        }
+    }
+
+    /// Replaces the ports (after settings changed) and their defaults.
+    pub fn set_ports(&self, ports: Vec<PortDef>) {
+        let mut defaults = HashMap::new();
+        let mut published = Vec::new();
+        for p in &ports {
+            let configuration: Value = serde_json::from_str(&p.configuration).unwrap_or(Value::Null);
+            defaults.insert(p.name.clone(), configuration.clone());
+            if HIDDEN_PORTS.contains(&p.name.as_str()) {
+                continue;
+            }
+            published.push(PortStatus {
+                name: p.name.clone(),
+                label: p.label.clone(),
+                position: position_number(p.position),
+                source: p.source,
+                schema: p.schema.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null),
+                configuration,
+            });
+        }
+        published.sort_by(|a, b| a.name.cmp(&b.name));
+        if let Ok(mut d) = self.defaults.write() {
+            *d = defaults;
+        }
+        if let Ok(mut p) = self.port_defs.write() {
+            *p = Arc::new(ports);
+        }
+        self.update_status(|s| s.ports = published);
+    }
+
+    /// A snapshot of the status.
+    pub fn status(&self) -> NodeStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Changes the status; returns the new one when it changed.
+    pub fn update_status(&self, f: impl FnOnce(&mut NodeStatus)) -> Option<NodeStatus> {
+        let mut s = self.status.lock().ok()?;
+        let before = s.clone();
+        f(&mut s);
+        (*s != before).then(|| s.clone())
+    }
+
+    /// Background deliveries in flight (`output-detached`).
+    pub fn detached(&self) -> &AtomicU32 {
+        &self.detached
+    }
+
+    /// Marks the node removed; pools drop its resources.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
+    }
+
+    /// Whether the node has been removed or replaced.
+    pub fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Acquire)
+    }
+}
+
+fn position_number(p: Position) -> u8 {
+    match p {
+        Position::Top => 0,
+        Position::Right => 1,
+        Position::Bottom => 2,
+        Position::Left => 3,
+    }
+}
+
+/// Component info in status form.
+pub fn component_status(info: &ComponentInfo) -> ComponentStatus {
+    ComponentStatus { description: info.description.clone(), info: info.info.clone(), tags: info.tags.clone() }
+}

@@ -1,0 +1,268 @@
+//! Instances of one component, lent per call.
+//!
+//! A component instance cannot be re-entered while one of its calls waits in `output`
+//! (cycles, concurrent messages), so a node may need several instances at once; and an
+//! idle node must not pin an instance if thousands of nodes are to fit in memory. So
+//! instances belong to the component, not the node: a call borrows an idle instance (or
+//! instantiates one from the `InstancePre`, in microseconds with the pooling allocator),
+//! makes sure the node's resource exists there with the node's current settings, runs,
+//! and gives the instance back. An instance that trapped is discarded, never reused.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use wasmtime::component::ResourceAny;
+use wasmtime::{Store, UpdateDeadline};
+
+use crate::bindings::{ComponentInfo, FlowComponent, FlowComponentPre, PortDef};
+use crate::engine::HostEngine;
+use crate::error::CallError;
+use crate::host_api::{CallFrame, HostState, MemoryLimitExceeded, TimeLimitExceeded};
+use crate::node::Node;
+use crate::runtime::Shared;
+
+/// Idle instances kept per component; more are created on demand and dropped after use.
+const MAX_IDLE: usize = 32;
+
+/// What a call does once the node's resource is ready.
+#[derive(Debug, Clone, Copy)]
+pub enum Op<'a> {
+    /// Authoritative settings delivery (`_settings`).
+    Settings(&'a String),
+    /// A control message (`_control`).
+    Control(&'a String),
+    /// Start-up / periodic reconcile.
+    Reconcile,
+    /// A timer fired.
+    Timer(&'a str),
+    /// A message on a target port.
+    Handle(&'a str, &'a String),
+}
+
+struct NodeSlot {
+    resource: ResourceAny,
+    settings_version: u64,
+    node: Weak<Node>,
+}
+
+struct Instance {
+    store: Store<HostState>,
+    bindings: FlowComponent,
+    nodes: HashMap<u64, NodeSlot>,
+}
+
+/// The instances of one loaded component file.
+pub struct InstancePool {
+    origin: String,
+    engine: Arc<HostEngine>,
+    pre: FlowComponentPre<HostState>,
+    idle: Mutex<Vec<Instance>>,
+}
+
+impl std::fmt::Debug for InstancePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstancePool").field("origin", &self.origin).finish_non_exhaustive()
+    }
+}
+
+enum Outcome {
+    /// The guest answered (a value or its own failure): the instance is healthy.
+    Answered(Result<Option<String>, CallError>),
+    /// The guest trapped or was interrupted: the instance is discarded.
+    Broken(CallError),
+}
+
+impl InstancePool {
+    /// A pool over a pre-instantiated component.
+    pub fn new(origin: String, engine: Arc<HostEngine>, pre: FlowComponentPre<HostState>) -> InstancePool {
+        InstancePool { origin, engine, pre, idle: Mutex::new(Vec::new()) }
+    }
+
+    /// Where the component came from (file path or `builtin:`).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    async fn instantiate(&self) -> wasmtime::Result<Instance> {
+        let config = self.engine.config();
+        let mut store = Store::new(self.engine.engine(), HostState::new(config.memory_limit));
+        store.limiter(|s| &mut s.limiter);
+        store.epoch_deadline_callback(|ctx| {
+            match &ctx.data().frame {
+                Some(frame) if frame.over_budget() => Err(wasmtime::Error::new(TimeLimitExceeded)),
+                // Yield each tick so a busy guest cannot starve other tasks on its thread.
+                _ => Ok(UpdateDeadline::Yield(1)),
+            }
+        });
+        store.set_epoch_deadline(1);
+        let bindings = self.pre.instantiate_async(&mut store).await?;
+        Ok(Instance { store, bindings, nodes: HashMap::new() })
+    }
+
+    async fn take(&self) -> wasmtime::Result<Instance> {
+        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
+        match idle {
+            Some(instance) => Ok(instance),
+            None => self.instantiate().await,
+        }
+    }
+
+    fn give_back(&self, mut instance: Instance) {
+        instance.nodes.retain(|_, slot| slot.node.upgrade().is_some_and(|n| !n.is_retired()));
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE
+        {
+            idle.push(instance);
+        }
+    }
+
+    /// The components the file carries (introspection, no node involved).
+    pub async fn components(&self) -> Result<Vec<ComponentInfo>, CallError> {
+        let mut instance = self.take().await.map_err(|e| introspection_error(&self.origin, e))?;
+        let result = instance.bindings.tinysystems_component_component().call_components(&mut instance.store).await;
+        match result {
+            Ok(list) => {
+                self.give_back(instance);
+                Ok(list)
+            }
+            Err(e) => Err(introspection_error(&self.origin, e)),
+        }
+    }
+
+    /// The ports of `component` for `settings` (JSON text).
+    pub async fn ports(&self, component: &str, settings: Option<&str>) -> Result<Vec<PortDef>, CallError> {
+        let settings = settings.map(str::to_string);
+        let mut instance = self.take().await.map_err(|e| introspection_error(&self.origin, e))?;
+        instance.store.set_epoch_deadline(1);
+        let result = instance
+            .bindings
+            .tinysystems_component_component()
+            .call_ports(&mut instance.store, component, settings.as_ref())
+            .await;
+        match result {
+            Ok(answer) => {
+                self.give_back(instance);
+                answer.map_err(|f| CallError::Failed { node: component.to_string(), message: f.message, retryable: f.retryable })
+            }
+            Err(e) => Err(introspection_error(&self.origin, e)),
+        }
+    }
+
+    /// Runs `op` for `node` on a borrowed instance. `depth` is the hop count of the
+    /// message that caused the call.
+    pub async fn call(&self, shared: &Arc<Shared>, node: &Arc<Node>, depth: u32, op: Op<'_>) -> Result<Option<String>, CallError> {
+        let mut instance = self.take().await.map_err(|e| CallError::Runtime {
+            node: node.name.clone(),
+            message: format!("cannot instantiate component {}: {e:#}", self.origin),
+        })?;
+        instance.store.data_mut().frame = Some(CallFrame {
+            shared: shared.clone(),
+            node: node.clone(),
+            depth,
+            started: Instant::now(),
+            waited: Duration::ZERO,
+            time_limit: self.engine.config().call_time_limit,
+        });
+        instance.store.set_epoch_deadline(1);
+        let outcome = run(&mut instance, node, op).await;
+        instance.store.data_mut().frame = None;
+        match outcome {
+            Outcome::Answered(result) => {
+                self.give_back(instance);
+                result
+            }
+            Outcome::Broken(error) => {
+                tracing::warn!(node = %node.name, component = %self.origin, error = %error, "discarding a component instance after a trap");
+                Err(error)
+            }
+        }
+    }
+}
+
+async fn run(instance: &mut Instance, node: &Arc<Node>, op: Op<'_>) -> Outcome {
+    let component_name = node.manifest.spec.component.as_str();
+    let guest = instance.bindings.tinysystems_component_component().node();
+    let store = &mut instance.store;
+    let name = node.name.as_str();
+
+    // The node's resource in this instance, created on first use.
+    let slot = match instance.nodes.get_mut(&node.id) {
+        Some(slot) => slot,
+        None => {
+            let resource = match guest.call_constructor(&mut *store, component_name).await {
+                Ok(r) => r,
+                Err(e) => return Outcome::Broken(classify(name, store, e)),
+            };
+            instance.nodes.entry(node.id).or_insert(NodeSlot { resource, settings_version: 0, node: Arc::downgrade(node) })
+        }
+    };
+
+    // Bring the resource up to the node's current settings, unless this call delivers them.
+    let current = node.settings();
+    if !matches!(op, Op::Settings(_)) && slot.settings_version != current.version {
+        if let Some(text) = &current.text {
+            let text = text.to_string();
+            match guest.call_on_settings(&mut *store, slot.resource, &text).await {
+                Ok(Ok(())) => slot.settings_version = current.version,
+                Ok(Err(f)) => {
+                    return Outcome::Answered(Err(CallError::Failed {
+                        node: name.to_string(),
+                        message: format!("settings: {}", f.message),
+                        retryable: false,
+                    }));
+                }
+                Err(e) => return Outcome::Broken(classify(name, store, e)),
+            }
+        } else {
+            slot.settings_version = current.version;
+        }
+    }
+
+    let resource = slot.resource;
+    let result = match op {
+        Op::Settings(text) => {
+            let answer = guest.call_on_settings(&mut *store, resource, text).await;
+            if let Ok(Ok(())) = &answer {
+                slot.settings_version = node.set_settings(Arc::from(text.as_str()));
+            } else {
+                // Whatever the guest kept of the rejected settings, re-apply the good ones next time.
+                slot.settings_version = u64::MAX;
+            }
+            answer.map(|r| r.map(|()| None))
+        }
+        Op::Control(text) => guest.call_on_control(&mut *store, resource, text).await,
+        Op::Reconcile => guest.call_on_reconcile(&mut *store, resource).await.map(|r| r.map(|()| None)),
+        Op::Timer(id) => guest.call_on_timer(&mut *store, resource, id).await.map(|r| r.map(|()| None)),
+        Op::Handle(port, payload) => guest.call_handle(&mut *store, resource, port, payload).await,
+    };
+    match result {
+        Ok(Ok(value)) => Outcome::Answered(Ok(value)),
+        Ok(Err(f)) => Outcome::Answered(Err(CallError::Failed { node: name.to_string(), message: f.message, retryable: f.retryable })),
+        Err(e) => Outcome::Broken(classify(name, store, e)),
+    }
+}
+
+/// Turns a wasmtime error (trap, interruption, limiter refusal) into a call error.
+fn classify(node: &str, store: &Store<HostState>, e: wasmtime::Error) -> CallError {
+    if e.downcast_ref::<TimeLimitExceeded>().is_some() {
+        let limit_ms = store.data().frame.as_ref().map(|f| f.time_limit.as_millis() as u64).unwrap_or(0);
+        return CallError::TimeLimit { node: node.to_string(), limit_ms };
+    }
+    if let Some(m) = e.downcast_ref::<MemoryLimitExceeded>() {
+        return CallError::MemoryLimit { node: node.to_string(), limit_bytes: m.limit };
+    }
+    CallError::Trap { node: node.to_string(), message: trap_message(&e) }
+}
+
+fn trap_message(e: &wasmtime::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        text = format!("{trap}");
+    }
+    text.lines().next().unwrap_or("trap").to_string()
+}
+
+fn introspection_error(origin: &str, e: wasmtime::Error) -> CallError {
+    CallError::Runtime { node: origin.to_string(), message: format!("introspection failed: {e:#}") }
+}

@@ -1,0 +1,448 @@
+//! The runtime: a set of applied nodes over a registry of components. Node sources (the
+//! local folder today, Kubernetes watchers later) call [`Runtime::apply`] with the desired
+//! nodes; the runtime diffs them against what runs, delivers settings (only when they
+//! changed, and a failed delivery is not remembered), re-reads ports, and reconciles.
+//! Messages enter through [`Runtime::send`] (signals) and timers; the [`crate::scheduler`]
+//! routes them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::engine::{CacheStats, EngineConfig, HostEngine};
+use crate::error::{CallError, LoadError};
+use crate::events::{Event, EventBus};
+use crate::manifest::{self, TinyNode};
+use crate::mapping::ExprCache;
+use crate::node::{Node, NodeStatus};
+use crate::pool::Op;
+use crate::registry::{ComponentSource, Registry};
+use crate::state::{MemoryStateStore, StateStore};
+use crate::timers::Timers;
+
+/// The cycle guard: hops a message may travel (CONTRACT §4).
+pub const MAX_DEPTH: u32 = 256;
+
+/// How a runtime is set up.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Engine limits and caches.
+    pub engine: EngineConfig,
+    /// Component files and folders, loaded after the built-ins.
+    pub component_paths: Vec<PathBuf>,
+    /// Whether to load the embedded built-ins.
+    pub builtins: bool,
+    /// Where node metadata persists.
+    pub state: Arc<dyn StateStore>,
+    /// Whether this replica leads (always true locally).
+    pub leader: bool,
+    /// Publish every output as an [`Event::Output`], not only `_control`.
+    pub trace_outputs: bool,
+    /// Hop limit.
+    pub max_depth: u32,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            engine: EngineConfig::default(),
+            component_paths: Vec::new(),
+            builtins: true,
+            state: Arc::new(MemoryStateStore::default()),
+            leader: true,
+            trace_outputs: false,
+            max_depth: MAX_DEPTH,
+        }
+    }
+}
+
+/// What [`Runtime::apply`] did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ApplyReport {
+    /// Nodes created.
+    pub added: Vec<String>,
+    /// Nodes whose manifest changed.
+    pub updated: Vec<String>,
+    /// Nodes deleted.
+    pub removed: Vec<String>,
+    /// Nodes whose status is an error after the apply, with the error.
+    pub errors: Vec<(String, String)>,
+}
+
+/// State shared by the runtime handle, the scheduler and every call in flight.
+pub struct Shared {
+    pub(crate) engine: Arc<HostEngine>,
+    pub(crate) registry: Registry,
+    pub(crate) nodes: RwLock<HashMap<String, Arc<Node>>>,
+    pub(crate) events: EventBus,
+    pub(crate) state: Arc<dyn StateStore>,
+    pub(crate) timers: Timers,
+    pub(crate) leader: AtomicBool,
+    pub(crate) exprs: ExprCache,
+    pub(crate) trace_outputs: bool,
+    pub(crate) max_depth: u32,
+    next_id: AtomicU64,
+    /// Settings text last delivered successfully per node (the `_settings` dedup).
+    delivered_settings: Mutex<HashMap<String, Arc<str>>>,
+    apply_lock: tokio::sync::Mutex<()>,
+    self_ref: Weak<Shared>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+/// A running flow host.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    shared: Arc<Shared>,
+}
+
+impl Runtime {
+    /// Creates the engine, loads components and starts with no nodes.
+    pub async fn start(config: RuntimeConfig) -> Result<Runtime, LoadError> {
+        let engine = HostEngine::new(config.engine.clone())?;
+        let mut sources = Vec::new();
+        if config.builtins {
+            sources.push(ComponentSource::builtins());
+        }
+        sources.extend(config.component_paths.iter().cloned().map(ComponentSource::Path));
+        let registry = Registry::load(&engine, &sources).await?;
+        let shared = Arc::new_cyclic(|me| Shared {
+            engine,
+            registry,
+            nodes: RwLock::new(HashMap::new()),
+            events: EventBus::new(4096),
+            state: config.state.clone(),
+            timers: Timers::default(),
+            leader: AtomicBool::new(config.leader),
+            exprs: ExprCache::default(),
+            trace_outputs: config.trace_outputs,
+            max_depth: config.max_depth,
+            next_id: AtomicU64::new(1),
+            delivered_settings: Mutex::new(HashMap::new()),
+            apply_lock: tokio::sync::Mutex::new(()),
+            self_ref: me.clone(),
+        });
+        Ok(Runtime { shared })
+    }
+
+    /// The component registry (for listing and load errors).
+    pub fn registry(&self) -> &Registry {
+        &self.shared.registry
+    }
+
+    /// Component cache counters.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.shared.engine.cache_stats()
+    }
+
+    /// Subscribes to events from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.shared.events.subscribe()
+    }
+
+    /// Makes `nodes` the complete set of running nodes.
+    pub async fn apply(&self, nodes: Vec<TinyNode>) -> ApplyReport {
+        self.shared.apply(nodes).await
+    }
+
+    /// Delivers a raw payload to `node:port` as a signal does (no edge mapping) and waits
+    /// for the whole downstream subtree; returns its response.
+    pub async fn send(&self, to: &str, payload: &Value) -> Result<Option<Value>, CallError> {
+        let (node, port) = manifest::split_address(to).ok_or_else(|| CallError::BadAddress(to.to_string()))?;
+        let reply = self.shared.deliver_raw("signal", node, port, payload.to_string(), 0).await?;
+        Ok(reply.and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
+    /// The status of a node.
+    pub fn status(&self, node: &str) -> Option<NodeStatus> {
+        self.shared.node(node).map(|n| n.status())
+    }
+
+    /// Names of the running nodes, sorted.
+    pub fn node_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.shared.nodes.read().map(|n| n.keys().cloned().collect()).unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// Sets leadership (cluster mode); gaining it reconciles every node so long-running
+    /// triggers resume.
+    pub async fn set_leader(&self, leader: bool) {
+        let was = self.shared.leader.swap(leader, Ordering::AcqRel);
+        if leader && !was {
+            for node in self.shared.all_nodes() {
+                self.shared.reconcile(&node).await;
+            }
+        }
+    }
+
+    /// Stops timers and drops every node.
+    pub async fn shutdown(&self) {
+        self.shared.timers.cancel_all();
+        let nodes: Vec<Arc<Node>> = self.shared.nodes.write().map(|mut n| n.drain().map(|(_, v)| v).collect()).unwrap_or_default();
+        for node in nodes {
+            node.retire();
+        }
+    }
+}
+
+impl Shared {
+    /// The current incarnation of a node.
+    pub fn node(&self, name: &str) -> Option<Arc<Node>> {
+        self.nodes.read().ok().and_then(|n| n.get(name).cloned())
+    }
+
+    fn all_nodes(&self) -> Vec<Arc<Node>> {
+        self.nodes.read().map(|n| n.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// The expression caches used by the `expr` import.
+    pub fn exprs(&self) -> &ExprCache {
+        &self.exprs
+    }
+
+    /// Whether this replica leads.
+    pub fn is_leader(&self) -> bool {
+        self.leader.load(Ordering::Acquire)
+    }
+
+    /// Publishes the node's status.
+    pub fn publish_status(&self, node: &Node) {
+        self.events.publish(Event::Status { node: node.name.clone(), status: Box::new(node.status()) });
+    }
+
+    fn set_status(&self, node: &Node, f: impl FnOnce(&mut NodeStatus)) {
+        if let Some(status) = node.update_status(f) {
+            self.events.publish(Event::Status { node: node.name.clone(), status: Box::new(status) });
+        }
+    }
+
+    /// Writes one durable entry and persists the node's metadata.
+    pub fn set_metadata(&self, node: &Node, key: String, value: Option<String>) {
+        let mut snapshot = BTreeMap::new();
+        self.set_status(node, |s| {
+            match value {
+                Some(v) => s.metadata.insert(key, v),
+                None => s.metadata.remove(&key),
+            };
+            snapshot = s.metadata.clone();
+        });
+        self.state.save(&node.name, &snapshot);
+    }
+
+    /// Arms a node timer; it fires on the leader only.
+    pub fn set_timer(&self, node: &Node, id: String, after: Duration) {
+        let weak = self.self_ref.clone();
+        let name = node.name.clone();
+        let timer_id = id.clone();
+        self.timers.set(&node.name, &id, after, async move {
+            if let Some(shared) = weak.upgrade() {
+                shared.fire_timer(&name, &timer_id).await;
+            }
+        });
+    }
+
+    /// Cancels a node timer.
+    pub fn cancel_timer(&self, node: &Node, id: &str) {
+        self.timers.cancel(&node.name, id);
+    }
+
+    async fn fire_timer(self: &Arc<Self>, node_name: &str, id: &str) {
+        if !self.is_leader() {
+            return;
+        }
+        let Some(node) = self.node(node_name) else { return };
+        let Some(entry) = node.component.clone() else { return };
+        if let Err(e) = entry.pool.call(self, &node, 0, Op::Timer(id)).await {
+            tracing::warn!(node = node_name, timer = id, error = %e, "timer handler failed");
+        }
+    }
+
+    async fn apply(self: &Arc<Self>, desired: Vec<TinyNode>) -> ApplyReport {
+        let _one_at_a_time = self.apply_lock.lock().await;
+        let mut report = ApplyReport::default();
+        let mut changed = Vec::new();
+        let wanted: std::collections::HashSet<String> = desired.iter().map(|n| n.metadata.name.clone()).collect();
+
+        for manifest in desired {
+            let name = manifest.metadata.name.clone();
+            let existing = self.node(&name);
+            if existing.as_ref().is_some_and(|n| n.manifest == manifest) {
+                continue;
+            }
+            let metadata = match &existing {
+                Some(old) => old.status().metadata,
+                None => self.state.load(&name),
+            };
+            let component = self.registry.get(&manifest.spec.component);
+            let node = Arc::new(Node::new(self.next_id.fetch_add(1, Ordering::Relaxed), manifest, component, metadata));
+            if let Some(old) = &existing {
+                // Carry the control state and the accepted settings over to the new incarnation.
+                let control = old.status().control;
+                node.update_status(|s| s.control = control);
+                if let Some(text) = old.settings().text {
+                    node.set_settings(text);
+                }
+                old.retire();
+                report.updated.push(name.clone());
+            } else {
+                report.added.push(name.clone());
+            }
+            if let Ok(mut nodes) = self.nodes.write() {
+                nodes.insert(name, node.clone());
+            }
+            changed.push(node);
+        }
+
+        let removed: Vec<Arc<Node>> = match self.nodes.write() {
+            Ok(mut nodes) => {
+                let gone: Vec<String> = nodes.keys().filter(|k| !wanted.contains(*k)).cloned().collect();
+                gone.iter().filter_map(|k| nodes.remove(k)).collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        for node in removed {
+            node.retire();
+            self.timers.cancel_node(&node.name);
+            if let Ok(mut d) = self.delivered_settings.lock() {
+                d.remove(&node.name);
+            }
+            report.removed.push(node.name.clone());
+        }
+
+        for node in &changed {
+            self.initialise(node).await;
+        }
+        // Edge targets can only be checked once every node of the batch has its ports.
+        for node in self.all_nodes() {
+            self.check_edges(&node);
+        }
+        for node in &changed {
+            self.reconcile(node).await;
+        }
+        for node in self.all_nodes() {
+            let status = node.status();
+            if status.error {
+                report.errors.push((node.name.clone(), status.status));
+            }
+        }
+        report.errors.sort();
+        report
+    }
+
+    /// Settings (deduplicated) and ports of a new or changed node.
+    async fn initialise(self: &Arc<Self>, node: &Arc<Node>) {
+        let Some(entry) = node.component.clone() else {
+            let message = format!("component `{}` is not loaded", node.manifest.spec.component);
+            self.set_status(node, |s| {
+                s.status = message;
+                s.error = true;
+            });
+            return;
+        };
+        let mut problem = None;
+        if let Some(settings) = node.manifest.spec.settings() {
+            let owned = settings.to_string();
+            let text: Arc<str> = Arc::from(owned.as_str());
+            let already = self.delivered_settings.lock().ok().and_then(|d| d.get(&node.name).cloned());
+            if already.as_deref() != Some(&*text) {
+                match entry.pool.call(self, node, 0, Op::Settings(&owned)).await {
+                    Ok(_) => {
+                        if let Ok(mut d) = self.delivered_settings.lock() {
+                            d.insert(node.name.clone(), text);
+                        }
+                    }
+                    // Not remembered as delivered: the next reconcile tries again and the
+                    // error stays visible until the settings are fixed.
+                    Err(e) => problem = Some(format!("settings: {e}")),
+                }
+            } else if node.settings().text.as_deref() != Some(&*text) {
+                node.set_settings(text);
+            }
+        }
+        self.refresh_ports(node).await;
+        match problem {
+            Some(message) => self.set_status(node, |s| {
+                s.status = message;
+                s.error = true;
+            }),
+            None => self.set_status(node, |s| {
+                if s.error {
+                    s.status = "OK".into();
+                    s.error = false;
+                }
+            }),
+        }
+    }
+
+    /// Re-reads the node's ports for its current settings (ports are dynamic).
+    pub(crate) async fn refresh_ports(&self, node: &Arc<Node>) {
+        let Some(entry) = node.component.clone() else { return };
+        let settings = node.settings().text;
+        match entry.pool.ports(&node.manifest.spec.component, settings.as_deref()).await {
+            Ok(ports) => node.set_ports(ports),
+            Err(e) => self.set_status(node, |s| {
+                s.status = format!("ports: {e}");
+                s.error = true;
+            }),
+        }
+        self.publish_status(node);
+    }
+
+    /// Marks edges whose target node or port does not exist.
+    fn check_edges(&self, node: &Node) {
+        let mut problems = Vec::new();
+        for edge in node.manifest.spec.edges.iter() {
+            let Some((to_node, to_port)) = manifest::split_address(&edge.to) else {
+                problems.push(format!("edge `{}`: invalid target `{}` (expected node:port)", edge.id, edge.to));
+                continue;
+            };
+            match self.node(to_node) {
+                None => problems.push(format!("edge `{}`: target node `{to_node}` not found", edge.id)),
+                Some(target) if target.component.is_some() && !target.has_port(to_port) => {
+                    problems.push(format!("edge `{}`: node `{to_node}` has no port `{to_port}`", edge.id))
+                }
+                Some(_) => {}
+            }
+        }
+        if problems.is_empty() {
+            self.set_status(node, |s| {
+                if s.error && s.status.starts_with("edge `") {
+                    s.status = "OK".into();
+                    s.error = false;
+                }
+            });
+        } else {
+            let message = problems.join("; ");
+            self.set_status(node, |s| {
+                if !s.error || s.status.starts_with("edge `") {
+                    s.status = message;
+                    s.error = true;
+                }
+            });
+        }
+    }
+
+    /// Lets the component resume work recorded in metadata (start-up, leadership gained).
+    pub(crate) async fn reconcile(self: &Arc<Self>, node: &Arc<Node>) {
+        let Some(entry) = node.component.clone() else { return };
+        if node.status().error && node.status().status.starts_with("settings:") {
+            return;
+        }
+        if let Err(e) = entry.pool.call(self, node, 0, Op::Reconcile).await {
+            tracing::warn!(node = %node.name, error = %e, "reconcile failed");
+            self.set_status(node, |s| {
+                s.status = format!("reconcile: {e}");
+                s.error = true;
+            });
+        }
+    }
+}

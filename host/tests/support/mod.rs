@@ -1,0 +1,220 @@
+//! Test harness: runs a flow of short-named nodes inside the real runtime, with the
+//! embedded built-ins, and records every output so tests can assert on what each node
+//! emitted. Each test gets its own state directory; the precompiled-component cache is
+//! shared by all tests so the built-ins compile once.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tinyhost::engine::EngineConfig;
+use tinyhost::manifest::{JsonBytes, NodeEdge, NodePort, ObjectMeta, TinyNode, TinyNodeSpec};
+use tinyhost::state::FileStateStore;
+use tinyhost::{Event, Runtime, RuntimeConfig};
+
+/// A node to put in a test flow.
+#[derive(Debug, Clone)]
+pub struct NodeSpec {
+    name: String,
+    component: String,
+    settings: Option<Value>,
+    edges: Vec<(String, String, Value)>,
+}
+
+/// A node named `name` running `component`.
+pub fn node(name: &str, component: &str) -> NodeSpec {
+    NodeSpec { name: name.into(), component: component.into(), settings: None, edges: Vec::new() }
+}
+
+impl NodeSpec {
+    /// The node's settings (`_settings` configuration).
+    pub fn settings(mut self, settings: Value) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// An edge from this node's source port `from_port` to `to` (`node:port`); the
+    /// configuration (`json!({})` for none) is stored on the target node, as upstream does.
+    pub fn edge(mut self, from_port: &str, to: &str, configuration: Value) -> Self {
+        self.edges.push((from_port.into(), to.into(), configuration));
+        self
+    }
+}
+
+/// Turns test node specs into TinyNode manifests.
+pub fn manifests(nodes: &[NodeSpec]) -> Vec<TinyNode> {
+    let mut incoming: HashMap<String, Vec<NodePort>> = HashMap::new();
+    for n in nodes {
+        for (port, to, configuration) in &n.edges {
+            let (target, target_port) = to.rsplit_once(':').unwrap_or((to.as_str(), ""));
+            incoming.entry(target.to_string()).or_default().push(NodePort {
+                from: format!("{}:{port}", n.name),
+                port: target_port.to_string(),
+                configuration: Some(JsonBytes(configuration.clone())),
+                ..NodePort::default()
+            });
+        }
+    }
+    nodes
+        .iter()
+        .map(|n| {
+            let mut ports = Vec::new();
+            if let Some(settings) = &n.settings {
+                ports.push(NodePort { port: "_settings".into(), configuration: Some(JsonBytes(settings.clone())), ..NodePort::default() });
+            }
+            ports.extend(incoming.remove(&n.name).unwrap_or_default());
+            let edges = n
+                .edges
+                .iter()
+                .enumerate()
+                .map(|(i, (port, to, _))| NodeEdge { id: format!("{}-e{i}", n.name), port: port.clone(), to: to.clone(), ..NodeEdge::default() })
+                .collect();
+            TinyNode {
+                metadata: ObjectMeta { name: n.name.clone(), ..ObjectMeta::default() },
+                spec: TinyNodeSpec { module: "common-module".into(), component: n.component.clone(), ports, edges },
+            }
+        })
+        .collect()
+}
+
+/// A node's status as tests see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeView {
+    /// Whether the status is an error.
+    pub error: bool,
+    /// "OK" or the error text.
+    pub status: String,
+    /// Port names.
+    pub ports: Vec<String>,
+    /// Durable metadata.
+    pub metadata: BTreeMap<String, String>,
+    /// The latest `_control` output.
+    pub control: Option<Value>,
+}
+
+type Recorded = Arc<Mutex<HashMap<(String, String), Vec<Value>>>>;
+
+/// A running test flow.
+pub struct Flow {
+    pub runtime: Runtime,
+    nodes: Vec<NodeSpec>,
+    state_dir: tempfile::TempDir,
+    recorded: Recorded,
+    recorder: tokio::task::JoinHandle<()>,
+}
+
+/// The shared precompiled-component cache of the test run.
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("component-cache")
+}
+
+/// Engine settings for tests: a small pool, the shared cache.
+pub fn engine_config() -> EngineConfig {
+    EngineConfig { cache_dir: Some(cache_dir()), max_instances: 300, ..EngineConfig::default() }
+}
+
+async fn start_runtime(state_dir: PathBuf, recorded: Recorded) -> (Runtime, tokio::task::JoinHandle<()>) {
+    let config = RuntimeConfig {
+        engine: engine_config(),
+        state: Arc::new(FileStateStore::new(state_dir)),
+        trace_outputs: true,
+        ..RuntimeConfig::default()
+    };
+    let runtime = Runtime::start(config).await.expect("runtime starts");
+    let mut events = runtime.subscribe();
+    let recorder = tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(Event::Output { node, port, data }) => {
+                    recorded.lock().expect("recorder lock").entry((node, port)).or_default().push(data);
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    (runtime, recorder)
+}
+
+impl Flow {
+    /// Starts a runtime with the built-ins and applies `nodes`.
+    pub async fn start(nodes: Vec<NodeSpec>) -> Flow {
+        let state_dir = tempfile::tempdir().expect("temp dir");
+        let recorded: Recorded = Arc::default();
+        let (runtime, recorder) = start_runtime(state_dir.path().to_path_buf(), recorded.clone()).await;
+        runtime.apply(manifests(&nodes)).await;
+        Flow { runtime, nodes, state_dir, recorded, recorder }
+    }
+
+    /// Replaces the node set (settings changes, new edges, removals).
+    pub async fn apply(&mut self, nodes: Vec<NodeSpec>) -> tinyhost::runtime::ApplyReport {
+        self.nodes = nodes;
+        self.runtime.apply(manifests(&self.nodes)).await
+    }
+
+    /// Stops the runtime and starts a new one on the same state directory with the same
+    /// nodes: durable metadata survives, guest memory does not.
+    pub async fn restart(&mut self) {
+        self.runtime.shutdown().await;
+        self.recorder.abort();
+        let (runtime, recorder) = start_runtime(self.state_dir.path().to_path_buf(), self.recorded.clone()).await;
+        self.runtime = runtime;
+        self.recorder = recorder;
+        self.runtime.apply(manifests(&self.nodes)).await;
+    }
+
+    /// Delivers a raw payload to `node:port` and waits for the downstream subtree.
+    pub async fn send(&self, to: &str, payload: Value) -> Result<Option<Value>, String> {
+        self.runtime.send(to, &payload).await.map_err(|e| e.to_string())
+    }
+
+    /// Sends a control message to a node.
+    pub async fn control(&self, node: &str, payload: Value) -> Result<Option<Value>, String> {
+        self.send(&format!("{node}:_control"), payload).await
+    }
+
+    /// Everything `node` emitted on `port` so far.
+    pub fn outputs(&self, node: &str, port: &str) -> Vec<Value> {
+        self.recorded.lock().expect("recorder lock").get(&(node.to_string(), port.to_string())).cloned().unwrap_or_default()
+    }
+
+    /// Waits until `node` emitted at least `count` payloads on `port` (or the timeout),
+    /// then returns all of them.
+    pub async fn wait_output(&self, node: &str, port: &str, count: usize, timeout_ms: u64) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
+        loop {
+            let seen = self.outputs(node, port);
+            if seen.len() >= count || tokio::time::Instant::now() >= deadline {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// A node's status.
+    pub async fn status(&self, node: &str) -> NodeView {
+        let s = self.runtime.status(node).unwrap_or_else(|| panic!("node {node} is not running"));
+        NodeView {
+            error: s.error,
+            status: s.status,
+            ports: s.ports.iter().map(|p| p.name.clone()).collect(),
+            metadata: s.metadata,
+            control: s.control,
+        }
+    }
+
+    /// Stops the runtime.
+    pub async fn stop(self) {
+        self.runtime.shutdown().await;
+        self.recorder.abort();
+    }
+}
+
+/// Shorthand used by tests that only need an empty configuration.
+pub fn none() -> Value {
+    json!({})
+}
