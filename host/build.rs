@@ -12,7 +12,7 @@ fn main() {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
     let root = manifest_dir.parent().map(Path::to_path_buf).unwrap_or_else(|| manifest_dir.clone());
     let guests = root.join("guests");
-    for watched in ["wit", "guests/sdk", "guests/builtins", "guests/Cargo.toml", "guests/Cargo.lock"] {
+    for watched in ["wit", "guests/sdk", "guests/builtins", "guests/testkit", "guests/Cargo.toml", "guests/Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=TINYHOST_BUILTINS_WASM");
@@ -21,6 +21,7 @@ fn main() {
     // Escape hatch for packagers who build the guests separately.
     if let Ok(prebuilt) = std::env::var("TINYHOST_BUILTINS_WASM") {
         copy(Path::new(&prebuilt), &out);
+        println!("cargo:rustc-env=TINYHOST_TESTKIT_WASM=");
         return;
     }
 
@@ -32,7 +33,7 @@ fn main() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&guests)
-        .args(["build", "--release", "--locked", "--target", TARGET, "-p", "tinyhost-builtins", "--target-dir"])
+        .args(["build", "--release", "--locked", "--target", TARGET, "-p", "tinyhost-builtins", "-p", "tinyhost-testkit", "--target-dir"])
         .arg(&target_dir)
         // The outer build's flags (coverage, sanitizers, host-only options) are not meant for guests.
         .env_remove("RUSTFLAGS")
@@ -44,7 +45,13 @@ fn main() {
     if !status.success() {
         fail("building the built-in components (guests/) for wasm32-wasip2 failed; see the errors above");
     }
-    copy(&target_dir.join(TARGET).join("release").join("tinyhost_builtins.wasm"), &out);
+    let release = target_dir.join(TARGET).join("release");
+    copy(&release.join("tinyhost_builtins.wasm"), &out);
+    // The misbehaving test component: tests find it through this variable; it is not
+    // embedded in the binary.
+    let testkit = PathBuf::from(env("OUT_DIR")).join("testkit.wasm");
+    copy(&release.join("tinyhost_testkit.wasm"), &testkit);
+    println!("cargo:rustc-env=TINYHOST_TESTKIT_WASM={}", testkit.display());
 }
 
 /// Installs the wasm target when rustup is present and the target is missing, so a fresh

@@ -6,8 +6,19 @@
 mod support;
 
 use base64::Engine as _;
+use std::time::Duration;
+
 use serde_json::{Value, json};
 use support::{Flow, node};
+
+/// What `node` emitted on `port`, once the recorder (which hears outputs as events, after
+/// the fact) has caught up with the `count` payloads expected; the short grace period
+/// lets a surplus payload show up too, so "exactly these" is what gets checked.
+async fn emitted(flow: &Flow, node: &str, port: &str, count: usize) -> Vec<Value> {
+    flow.wait_output(node, port, count, 2000).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    flow.outputs(node, port)
+}
 
 /// `{"context": "{{$.context}}"}`: the mapping that forwards a passthrough context.
 fn forward_context() -> Value {
@@ -51,11 +62,11 @@ async fn router_sends_to_first_true_condition() {
         .await;
     assert_eq!(resp, Ok(None));
     assert_eq!(
-        flow.outputs("r", "out_b"),
+        emitted(&flow, "r", "out_b", 1).await,
         vec![json!({"context": {"x": 1}})]
     );
     assert!(
-        flow.outputs("r", "out_a").is_empty(),
+        emitted(&flow, "r", "out_a", 0).await.is_empty(),
         "only the first true condition decides"
     );
 
@@ -81,7 +92,7 @@ async fn router_matches_route_names_case_insensitively() {
         .await;
     assert!(resp.is_ok(), "{resp:?}");
     assert_eq!(
-        flow.outputs("r", "out_post"),
+        emitted(&flow, "r", "out_post", 1).await,
         vec![json!({"context": "hello"})]
     );
 
@@ -92,7 +103,7 @@ async fn router_matches_route_names_case_insensitively() {
         )
         .await;
     assert!(resp.is_ok(), "{resp:?}");
-    assert_eq!(flow.outputs("r", "out_other"), vec![json!({"context": 2})]);
+    assert_eq!(emitted(&flow, "r", "out_other", 1).await, vec![json!({"context": 2})]);
     flow.stop().await;
 }
 
@@ -126,7 +137,7 @@ async fn router_without_default_fails_when_nothing_matches() {
         .await;
     let err = resp.expect_err("the first true condition names an unknown route");
     assert!(err.contains("no matching route"), "{err}");
-    assert!(flow.outputs("r", "out_a").is_empty());
+    assert!(emitted(&flow, "r", "out_a", 0).await.is_empty());
 
     // No conditions at all.
     let resp = flow
@@ -165,10 +176,10 @@ async fn router_default_port_takes_unmatched_messages() {
     assert!(resp.is_ok(), "{resp:?}");
 
     assert_eq!(
-        flow.outputs("r", "default"),
+        emitted(&flow, "r", "default", 2).await,
         vec![json!({"context": "none"}), json!({"context": "unknown"})]
     );
-    assert!(flow.outputs("r", "out_b").is_empty());
+    assert!(emitted(&flow, "r", "out_b", 0).await.is_empty());
     let seen = flow.wait_output("d", "_control", 2, 2000).await;
     assert_eq!(seen.len(), 2);
     flow.stop().await;
@@ -176,7 +187,7 @@ async fn router_default_port_takes_unmatched_messages() {
 
 #[tokio::test]
 async fn router_ports_follow_routes_and_default_setting() {
-    let flow =
+    let mut flow =
         Flow::start(vec![node("r", "router").settings(
             json!({"routes": ["A", "B"], "enableDefaultPort": false}),
         )])
@@ -220,7 +231,7 @@ async fn router_ports_follow_routes_and_default_setting() {
         )
         .await;
     assert!(resp.is_ok(), "{resp:?}");
-    assert_eq!(flow.outputs("r", "default"), vec![json!({"context": 1})]);
+    assert_eq!(emitted(&flow, "r", "default", 1).await, vec![json!({"context": 1})]);
     flow.stop().await;
 }
 
@@ -248,7 +259,7 @@ async fn array_split_emits_each_item_in_order() {
         .await;
     assert_eq!(resp, Ok(None));
     assert_eq!(
-        flow.outputs("s", "out"),
+        emitted(&flow, "s", "out", 3).await,
         vec![
             json!({"context": {"run": 7}, "item": 1, "index": 0, "total": 3}),
             json!({"context": {"run": 7}, "item": "two", "index": 1, "total": 3}),
@@ -278,7 +289,7 @@ async fn array_split_of_empty_or_missing_array_emits_nothing() {
         Ok(None)
     );
     assert_eq!(flow.send("s:in", json!({"context": 1})).await, Ok(None));
-    assert!(flow.outputs("s", "out").is_empty());
+    assert!(emitted(&flow, "s", "out", 0).await.is_empty());
 
     // Something that is not an array is a bad message, not an empty one.
     let resp = flow
@@ -310,15 +321,15 @@ async fn array_split_stops_on_first_downstream_error() {
     let err = resp.expect_err("the second item fails downstream");
     assert!(err.contains("array is empty"), "{err}");
 
-    let emitted = flow.outputs("s", "out");
+    let sent = emitted(&flow, "s", "out", 2).await;
     assert_eq!(
-        emitted.len(),
+        sent.len(),
         2,
-        "the third item must not be sent: {emitted:?}"
+        "the third item must not be sent: {sent:?}"
     );
-    assert_eq!(emitted[1]["index"], json!(1));
+    assert_eq!(sent[1]["index"], json!(1));
     assert_eq!(
-        flow.outputs("g", "result"),
+        emitted(&flow, "g", "result", 1).await,
         vec![json!({"item": "a", "index": 1})]
     );
     flow.stop().await;
@@ -337,7 +348,7 @@ async fn transform_passes_context_through() {
         .await;
     assert_eq!(resp, Ok(None));
     assert_eq!(
-        flow.outputs("t", "out"),
+        emitted(&flow, "t", "out", 1).await,
         vec![json!({"context": {"a": [1, 2], "b": null}})]
     );
 
@@ -369,7 +380,7 @@ async fn transform_emits_the_context_its_edge_mapped() {
         .await;
     assert!(resp.is_ok(), "{resp:?}");
     let expected = json!({"name": "ada", "greeting": "Hi ada!", "fixed": 42});
-    assert_eq!(flow.outputs("t", "out"), vec![json!({"context": expected})]);
+    assert_eq!(emitted(&flow, "t", "out", 1).await, vec![json!({"context": expected})]);
     let seen = flow.wait_output("d", "_control", 1, 2000).await;
     assert_eq!(seen, vec![json!({"context": {"context": expected}})]);
     flow.stop().await;
@@ -381,13 +392,13 @@ async fn transform_handles_missing_and_bad_messages() {
 
     // A message without context still emits the `{context}` shape.
     assert_eq!(flow.send("t:in", json!({})).await, Ok(None));
-    assert_eq!(flow.outputs("t", "out"), vec![json!({"context": null})]);
+    assert_eq!(emitted(&flow, "t", "out", 1).await, vec![json!({"context": null})]);
 
     // A message that is not an object is refused, not emitted.
     let resp = flow.send("t:in", json!(5)).await;
     let err = resp.expect_err("a bare number is not a message");
     assert!(err.contains("invalid message"), "{err}");
-    assert_eq!(flow.outputs("t", "out").len(), 1);
+    assert_eq!(emitted(&flow, "t", "out", 1).await.len(), 1);
     flow.stop().await;
 }
 
@@ -419,7 +430,7 @@ async fn inject_attaches_stored_config_to_every_message() {
         assert!(resp.is_ok(), "{resp:?}");
     }
     assert_eq!(
-        flow.outputs("i", "output"),
+        emitted(&flow, "i", "output", 3).await,
         vec![
             json!({"context": 0, "config": config}),
             json!({"context": 1, "config": config}),
@@ -433,7 +444,7 @@ async fn inject_attaches_stored_config_to_every_message() {
 
 #[tokio::test]
 async fn inject_without_config_passes_null_unless_required() {
-    let flow = Flow::start(vec![
+    let mut flow = Flow::start(vec![
         node("i", "inject").settings(json!({"configRequired": false})),
     ])
     .await;
@@ -450,7 +461,7 @@ async fn inject_without_config_passes_null_unless_required() {
         Ok(None)
     );
     assert_eq!(
-        flow.outputs("i", "output"),
+        emitted(&flow, "i", "output", 1).await,
         vec![json!({"context": "early", "config": null})]
     );
 
@@ -468,11 +479,11 @@ async fn inject_without_config_passes_null_unless_required() {
         "the error port answers instead of failing: {resp:?}"
     );
     assert_eq!(
-        flow.outputs("i", "error"),
+        emitted(&flow, "i", "error", 1).await,
         vec![json!({"context": "tick", "error": "config not set"})]
     );
     assert_eq!(
-        flow.outputs("i", "output").len(),
+        emitted(&flow, "i", "output", 1).await.len(),
         1,
         "nothing more on output"
     );
@@ -489,16 +500,16 @@ async fn inject_without_config_passes_null_unless_required() {
             .is_ok()
     );
     assert_eq!(
-        flow.outputs("i", "output").last(),
+        emitted(&flow, "i", "output", 2).await.last(),
         Some(&json!({"context": "later", "config": {"env": "prod"}}))
     );
-    assert_eq!(flow.outputs("i", "error").len(), 1);
+    assert_eq!(emitted(&flow, "i", "error", 1).await.len(), 1);
     flow.stop().await;
 }
 
 #[tokio::test]
 async fn inject_keeps_config_in_metadata_and_updates_it() {
-    let flow = Flow::start(vec![node("i", "inject")]).await;
+    let mut flow = Flow::start(vec![node("i", "inject")]).await;
 
     assert_eq!(
         flow.send("i:config", json!({"data": {"v": 1}})).await,
@@ -519,7 +530,7 @@ async fn inject_keeps_config_in_metadata_and_updates_it() {
             .is_ok()
     );
     assert_eq!(
-        flow.outputs("i", "output"),
+        emitted(&flow, "i", "output", 2).await,
         vec![
             json!({"context": "a", "config": {"v": 1}}),
             json!({"context": "b", "config": {"v": 2}})
@@ -549,10 +560,10 @@ async fn inject_keeps_config_in_metadata_and_updates_it() {
             .is_ok()
     );
     assert_eq!(
-        flow.outputs("i", "output").last(),
+        emitted(&flow, "i", "output", 3).await.last(),
         Some(&json!({"context": "c", "config": {"v": 2}}))
     );
-    assert!(flow.outputs("i", "error").is_empty());
+    assert!(emitted(&flow, "i", "error", 0).await.is_empty());
     flow.stop().await;
 }
 
@@ -585,7 +596,7 @@ async fn group_by_groups_and_sorts_by_key() {
         .await;
     assert!(resp.is_ok(), "{resp:?}");
     assert_eq!(
-        flow.outputs("g", "out"),
+        emitted(&flow, "g", "out", 1).await,
         vec![json!({
             "context": {"req": 1},
             "groups": [
@@ -623,7 +634,7 @@ async fn group_by_keys_print_like_upstream() {
         .send("g:in", json!({"items": items, "groupByPath": "n"}))
         .await;
     assert!(resp.is_ok(), "{resp:?}");
-    let out = flow.outputs("g", "out");
+    let out = emitted(&flow, "g", "out", 1).await;
     assert_eq!(out.len(), 1);
     // No context in, none out (upstream's `omitempty`).
     assert!(out[0].get("context").is_none(), "{}", out[0]);
@@ -657,7 +668,7 @@ async fn group_by_keys_print_like_upstream() {
             .is_ok()
     );
     assert_eq!(
-        flow.outputs("g", "out")[1],
+        emitted(&flow, "g", "out", 2).await[1],
         json!({"groups": [], "total": 0})
     );
     flow.stop().await;
@@ -675,7 +686,7 @@ async fn group_by_requires_a_path() {
 
     let resp = flow.send("g:in", json!({"items": [1, 2]})).await;
     assert!(resp.is_err(), "{resp:?}");
-    assert!(flow.outputs("g", "out").is_empty());
+    assert!(emitted(&flow, "g", "out", 0).await.is_empty());
     flow.stop().await;
 }
 
@@ -700,7 +711,7 @@ async fn array_get_returns_item_by_one_based_index() {
         .await;
     assert!(resp.is_ok(), "{resp:?}");
     assert_eq!(
-        flow.outputs("g", "result"),
+        emitted(&flow, "g", "result", 1).await,
         vec![json!({"context": {"key": "value"}, "item": "banana", "index": 2})]
     );
     let seen = flow.wait_output("d", "_control", 1, 2000).await;
@@ -716,7 +727,7 @@ async fn array_get_returns_item_by_one_based_index() {
         .await;
     assert!(resp.is_ok(), "{resp:?}");
     assert_eq!(
-        flow.outputs("g", "result")[1],
+        emitted(&flow, "g", "result", 2).await[1],
         json!({"item": "only", "index": 1})
     );
     flow.stop().await;
@@ -763,13 +774,13 @@ async fn array_get_fails_out_of_range_without_error_port() {
         .send("g:request", json!({"array": ["a"], "index": 1.5}))
         .await;
     assert!(resp.is_err(), "{resp:?}");
-    assert!(flow.outputs("g", "result").is_empty());
+    assert!(emitted(&flow, "g", "result", 0).await.is_empty());
     flow.stop().await;
 }
 
 #[tokio::test]
 async fn array_get_error_port_carries_failures() {
-    let flow = Flow::start(vec![
+    let mut flow = Flow::start(vec![
         node("g", "array_get").settings(json!({"enableErrorPort": false})),
     ])
     .await;
@@ -796,10 +807,10 @@ async fn array_get_error_port_carries_failures() {
         "with the error port the call succeeds: {resp:?}"
     );
     assert_eq!(
-        flow.outputs("g", "error"),
+        emitted(&flow, "g", "error", 1).await,
         vec![json!({"context": "ctx-1", "error": "item #3 not found — list has 2 item(s)"})]
     );
-    assert!(flow.outputs("g", "result").is_empty());
+    assert!(emitted(&flow, "g", "result", 0).await.is_empty());
     let seen = flow.wait_output("d", "_control", 1, 2000).await;
     assert_eq!(
         seen,
@@ -827,7 +838,7 @@ async fn array_filter_keeps_matching_items_in_order() {
         )
         .await;
     assert!(resp.is_ok(), "{resp:?}");
-    let out = flow.outputs("f", "result");
+    let out = emitted(&flow, "f", "result", 1).await;
     assert_eq!(
         out,
         vec![json!({
@@ -850,7 +861,7 @@ async fn array_filter_keeps_matching_items_in_order() {
         )
         .await;
     assert!(resp.is_ok(), "{resp:?}");
-    assert_eq!(flow.outputs("f", "result")[1]["count"], json!(1));
+    assert_eq!(emitted(&flow, "f", "result", 2).await[1]["count"], json!(1));
 
     // Nothing matching is an answer: empty items, not null.
     let resp = flow
@@ -861,7 +872,7 @@ async fn array_filter_keeps_matching_items_in_order() {
         .await;
     assert!(resp.is_ok(), "{resp:?}");
     assert_eq!(
-        flow.outputs("f", "result")[2],
+        emitted(&flow, "f", "result", 3).await[2],
         json!({"items": [], "count": 0, "total": 3})
     );
     flow.stop().await;
@@ -895,7 +906,7 @@ async fn array_filter_refuses_unevaluable_and_non_boolean_predicates() {
     let resp = flow.send("f:request", json!({"array": pods()})).await;
     let err = resp.expect_err("an empty query is refused");
     assert!(err.contains("query is required"), "{err}");
-    assert!(flow.outputs("f", "result").is_empty());
+    assert!(emitted(&flow, "f", "result", 0).await.is_empty());
     flow.stop().await;
 }
 
@@ -914,7 +925,7 @@ async fn array_filter_skips_unevaluable_items_when_asked() {
         .await;
     assert!(resp.is_ok(), "{resp:?}");
     assert_eq!(
-        flow.outputs("f", "result"),
+        emitted(&flow, "f", "result", 1).await,
         vec![json!({"items": [{"name": "api-1", "hasProblem": true}], "count": 1, "total": 2})]
     );
     flow.stop().await;
@@ -922,7 +933,7 @@ async fn array_filter_skips_unevaluable_items_when_asked() {
 
 #[tokio::test]
 async fn array_filter_error_port_appears_and_carries_failures() {
-    let flow = Flow::start(vec![node("f", "array_filter")]).await;
+    let mut flow = Flow::start(vec![node("f", "array_filter")]).await;
     assert!(!flow.status("f").await.ports.iter().any(|p| p == "error"));
 
     flow.apply(vec![
@@ -942,7 +953,7 @@ async fn array_filter_error_port_appears_and_carries_failures() {
         resp.is_ok(),
         "with the error port the call succeeds: {resp:?}"
     );
-    let errors = flow.outputs("f", "error");
+    let errors = emitted(&flow, "f", "error", 1).await;
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0]["context"], json!(9));
     assert!(
@@ -952,6 +963,6 @@ async fn array_filter_error_port_appears_and_carries_failures() {
         "{}",
         errors[0]
     );
-    assert!(flow.outputs("f", "result").is_empty());
+    assert!(emitted(&flow, "f", "result", 0).await.is_empty());
     flow.stop().await;
 }

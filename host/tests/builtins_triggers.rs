@@ -108,7 +108,7 @@ async fn ticker_waits_for_downstream_before_the_next_tick() {
 
 #[tokio::test]
 async fn ticker_resumes_after_restart() {
-    let flow = Flow::start(vec![
+    let mut flow = Flow::start(vec![
         node("t", "ticker")
             .settings(json!({"delay": 10, "context": {"n": 1}}))
             .edge("out", "d:in", json!({})),
@@ -499,7 +499,7 @@ async fn cron_start_without_schedule_uses_the_settings() {
 
 #[tokio::test]
 async fn cron_resumes_after_restart() {
-    let flow = cron_flow(json!({})).await;
+    let mut flow = cron_flow(json!({})).await;
     flow.control("c", json!({"start": true, "schedule": "*/2 * * * *", "context": "kept"}))
         .await
         .unwrap();
@@ -528,19 +528,13 @@ async fn cron_resumes_after_restart() {
 // kv
 // ---------------------------------------------------------------------------------------
 
-/// kv `k` → debug `d` for query results and, when the settings enable the port, debug
-/// `a` for acknowledgements.
-fn kv_nodes(settings: Value) -> Vec<support::NodeSpec> {
-    let ack = settings["enableStoreAckPort"] == json!(true);
-    let mut kv = node("k", "kv").settings(settings).edge("query_result", "d:in", json!({}));
-    if ack {
-        kv = kv.edge("store_ack", "a:in", json!({}));
-    }
-    vec![kv, node("d", "debug"), node("a", "debug")]
-}
-
+/// kv `k` → debug `d` for query results (the ack port is off unless a test enables it).
 async fn kv_flow(settings: Value) -> Flow {
-    Flow::start(kv_nodes(settings)).await
+    Flow::start(vec![
+        node("k", "kv").settings(settings).edge("query_result", "d:in", json!({})),
+        node("d", "debug"),
+    ])
+    .await
 }
 
 fn kv_settings() -> Value {
@@ -644,12 +638,20 @@ async fn kv_rejects_bad_store_requests() {
 
 #[tokio::test]
 async fn kv_store_ack_port_follows_the_setting() {
-    let flow = kv_flow(kv_settings()).await;
+    let mut flow = kv_flow(kv_settings()).await;
     assert!(!flow.status("k").await.ports.iter().any(|p| p == "store_ack"));
 
     let mut settings = kv_settings();
     settings["enableStoreAckPort"] = json!(true);
-    flow.apply(kv_nodes(settings)).await;
+    flow.apply(vec![
+        node("k", "kv")
+            .settings(settings)
+            .edge("query_result", "d:in", json!({}))
+            .edge("store_ack", "a:in", json!({})),
+        node("d", "debug"),
+        node("a", "debug"),
+    ])
+    .await;
     assert!(flow.status("k").await.ports.iter().any(|p| p == "store_ack"));
     flow.send("k:store", json!({"context": "c1", "operation": "store", "document": {"id": "ep1"}}))
         .await
@@ -671,7 +673,7 @@ async fn kv_settings_must_name_a_primary_key_in_the_document() {
 
 #[tokio::test]
 async fn kv_records_survive_a_restart() {
-    let flow = kv_flow(kv_settings()).await;
+    let mut flow = kv_flow(kv_settings()).await;
     store(&flow, json!({"id": "ep1", "status": "DOWN"})).await.unwrap();
     flow.restart().await;
     flow.send("k:query", json!({"context": "after", "query": "$.status == 'DOWN'"})).await.unwrap();

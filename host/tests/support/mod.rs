@@ -104,6 +104,7 @@ pub struct Flow {
     state_dir: tempfile::TempDir,
     recorded: Recorded,
     recorder: tokio::task::JoinHandle<()>,
+    engine: EngineConfig,
 }
 
 /// The shared precompiled-component cache of the test run.
@@ -116,9 +117,15 @@ pub fn engine_config() -> EngineConfig {
     EngineConfig { cache_dir: Some(cache_dir()), max_instances: 300, ..EngineConfig::default() }
 }
 
-async fn start_runtime(state_dir: PathBuf, recorded: Recorded) -> (Runtime, tokio::task::JoinHandle<()>) {
+/// The misbehaving test component (`chaos`), built by the host's build script.
+pub fn testkit() -> PathBuf {
+    PathBuf::from(env!("TINYHOST_TESTKIT_WASM"))
+}
+
+async fn start_runtime(state_dir: PathBuf, recorded: Recorded, engine: EngineConfig) -> (Runtime, tokio::task::JoinHandle<()>) {
     let config = RuntimeConfig {
-        engine: engine_config(),
+        engine,
+        component_paths: vec![testkit()],
         state: Arc::new(FileStateStore::new(state_dir)),
         trace_outputs: true,
         ..RuntimeConfig::default()
@@ -143,11 +150,16 @@ async fn start_runtime(state_dir: PathBuf, recorded: Recorded) -> (Runtime, toki
 impl Flow {
     /// Starts a runtime with the built-ins and applies `nodes`.
     pub async fn start(nodes: Vec<NodeSpec>) -> Flow {
+        Self::start_with(nodes, engine_config()).await
+    }
+
+    /// Starts with specific engine limits.
+    pub async fn start_with(nodes: Vec<NodeSpec>, engine: EngineConfig) -> Flow {
         let state_dir = tempfile::tempdir().expect("temp dir");
         let recorded: Recorded = Arc::default();
-        let (runtime, recorder) = start_runtime(state_dir.path().to_path_buf(), recorded.clone()).await;
+        let (runtime, recorder) = start_runtime(state_dir.path().to_path_buf(), recorded.clone(), engine.clone()).await;
         runtime.apply(manifests(&nodes)).await;
-        Flow { runtime, nodes, state_dir, recorded, recorder }
+        Flow { runtime, nodes, state_dir, recorded, recorder, engine }
     }
 
     /// Replaces the node set (settings changes, new edges, removals).
@@ -161,7 +173,7 @@ impl Flow {
     pub async fn restart(&mut self) {
         self.runtime.shutdown().await;
         self.recorder.abort();
-        let (runtime, recorder) = start_runtime(self.state_dir.path().to_path_buf(), self.recorded.clone()).await;
+        let (runtime, recorder) = start_runtime(self.state_dir.path().to_path_buf(), self.recorded.clone(), self.engine.clone()).await;
         self.runtime = runtime;
         self.recorder = recorder;
         self.runtime.apply(manifests(&self.nodes)).await;
