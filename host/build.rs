@@ -10,9 +10,19 @@ const TARGET: &str = "wasm32-wasip2";
 
 fn main() {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
-    let root = manifest_dir.parent().map(Path::to_path_buf).unwrap_or_else(|| manifest_dir.clone());
+    let root = manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| manifest_dir.clone());
     let guests = root.join("guests");
-    for watched in ["wit", "guests/sdk", "guests/builtins", "guests/testkit", "guests/Cargo.toml", "guests/Cargo.lock"] {
+    for watched in [
+        "wit",
+        "guests/sdk",
+        "guests/builtins",
+        "guests/testkit",
+        "guests/Cargo.toml",
+        "guests/Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=TINYHOST_BUILTINS_WASM");
@@ -33,7 +43,18 @@ fn main() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&guests)
-        .args(["build", "--release", "--locked", "--target", TARGET, "-p", "tinyhost-builtins", "-p", "tinyhost-testkit", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            TARGET,
+            "-p",
+            "tinyhost-builtins",
+            "-p",
+            "tinyhost-testkit",
+            "--target-dir",
+        ])
         .arg(&target_dir)
         // The outer build's flags (coverage, sanitizers, host-only options) are not meant for guests.
         .env_remove("RUSTFLAGS")
@@ -41,9 +62,15 @@ fn main() {
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("CARGO_TARGET_DIR")
         .status()
-        .unwrap_or_else(|e| fail(&format!("cannot run cargo to build the built-in components: {e}")));
+        .unwrap_or_else(|e| {
+            fail(&format!(
+                "cannot run cargo to build the built-in components: {e}"
+            ))
+        });
     if !status.success() {
-        fail("building the built-in components (guests/) for wasm32-wasip2 failed; see the errors above");
+        fail(
+            "building the built-in components (guests/) for wasm32-wasip2 failed; see the errors above",
+        );
     }
     let release = target_dir.join(TARGET).join("release");
     copy(&release.join("tinyhost_builtins.wasm"), &out);
@@ -51,7 +78,10 @@ fn main() {
     // embedded in the binary.
     let testkit = PathBuf::from(env("OUT_DIR")).join("testkit.wasm");
     copy(&release.join("tinyhost_testkit.wasm"), &testkit);
-    println!("cargo:rustc-env=TINYHOST_TESTKIT_WASM={}", testkit.display());
+    println!(
+        "cargo:rustc-env=TINYHOST_TESTKIT_WASM={}",
+        testkit.display()
+    );
 }
 
 /// Installs the wasm target when rustup is present and the target is missing, so a fresh
@@ -68,16 +98,28 @@ fn ensure_target() {
     {
         return;
     }
-    println!("cargo:warning=installing the {TARGET} target with rustup (needed for the built-in components)");
-    let ok = Command::new("rustup").args(["target", "add", TARGET]).status().map(|s| s.success()).unwrap_or(false);
+    println!(
+        "cargo:warning=installing the {TARGET} target with rustup (needed for the built-in components)"
+    );
+    let ok = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     if !ok {
-        fail(&format!("the {TARGET} target is missing and `rustup target add {TARGET}` failed; install it and rebuild"));
+        fail(&format!(
+            "the {TARGET} target is missing and `rustup target add {TARGET}` failed; install it and rebuild"
+        ));
     }
 }
 
 fn copy(from: &Path, to: &Path) {
     if let Err(e) = std::fs::copy(from, to) {
-        fail(&format!("cannot copy {} to {}: {e}", from.display(), to.display()));
+        fail(&format!(
+            "cannot copy {} to {}: {e}",
+            from.display(),
+            to.display()
+        ));
     }
 }
 

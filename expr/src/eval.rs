@@ -45,6 +45,10 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
 }
 
 /// Evaluates `e`.
+///
+/// This function recurses through the tree, so it only dispatches: each
+/// variant's work lives in its own small function, which keeps the stack
+/// frame per nesting level small even in unoptimised builds.
 pub(crate) fn eval<'a>(e: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
     match &e.kind {
         ExprKind::Null => Ok(Val::Null),
@@ -52,77 +56,136 @@ pub(crate) fn eval<'a>(e: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
         ExprKind::Num(n) => Ok(Val::Num(*n)),
         ExprKind::Str(s) => Ok(Val::Str(Cow::Borrowed(s))),
         ExprKind::Path(p) => eval_path(p, ctx),
-        ExprKind::Neg(x) | ExprKind::Plus(x) => {
-            let v = eval(x, ctx)?;
-            let sign = if matches!(e.kind, ExprKind::Neg(_)) {
-                "-"
-            } else {
-                "+"
-            };
-            let n = v.as_num().ok_or_else(|| {
-                Fault::new(
-                    e.pos,
-                    format!("unary '{sign}' expects a number, got {}", v.kind().name()),
-                )
-            })?;
-            Ok(Val::Num(if sign == "-" { -n } else { n }))
-        }
-        ExprKind::Not(x) => Ok(Val::Bool(!eval(x, ctx)?.truthy())),
-        ExprKind::And(a, b) => Ok(Val::Bool(eval(a, ctx)?.truthy() && eval(b, ctx)?.truthy())),
-        ExprKind::Or(a, b) => Ok(Val::Bool(eval(a, ctx)?.truthy() || eval(b, ctx)?.truthy())),
-        ExprKind::Cond(c, a, b) => {
-            if eval(c, ctx)?.truthy() {
-                eval(a, ctx)
-            } else {
-                eval(b, ctx)
-            }
-        }
-        ExprKind::Match(a, b, compiled) => {
-            let text = eval(a, ctx)?;
-            if text.kind() == Kind::Null {
-                return Ok(Val::Bool(false));
-            }
-            let s = text.as_str().ok_or_else(|| {
-                Fault::new(
-                    e.pos,
-                    format!(
-                        "operator '=~' expects a string on the left, got {}",
-                        text.kind().name()
-                    ),
-                )
-            })?;
-            if let Some(re) = compiled {
-                return Ok(Val::Bool(re.is_match(s)));
-            }
-            let pattern = eval(b, ctx)?;
-            let p = pattern.as_str().ok_or_else(|| {
-                Fault::new(
-                    b.pos,
-                    format!(
-                        "operator '=~' expects a string pattern, got {}",
-                        pattern.kind().name()
-                    ),
-                )
-            })?;
-            let re = compile_regex(p).map_err(|msg| Fault::new(b.pos, msg))?;
-            Ok(Val::Bool(re.is_match(s)))
-        }
-        ExprKind::Binary(op, a, b) => {
-            let l = eval(a, ctx)?;
-            let r = eval(b, ctx)?;
-            binary(*op, l, r, e.pos)
-        }
-        ExprKind::Call(f, args) => {
-            let mut vals = Vec::with_capacity(args.len());
-            for arg in args {
-                vals.push(eval(arg, ctx)?);
-            }
-            call(*f, vals, e.pos)
-        }
+        ExprKind::Neg(x) => eval_sign(x, true, e.pos, ctx),
+        ExprKind::Plus(x) => eval_sign(x, false, e.pos, ctx),
+        ExprKind::Not(x) => eval_not(x, ctx),
+        ExprKind::And(a, b) => eval_and(a, b, ctx),
+        ExprKind::Or(a, b) => eval_or(a, b, ctx),
+        ExprKind::Cond(c, a, b) => eval_cond(c, a, b, ctx),
+        ExprKind::Match(a, b, re) => eval_match(a, b, re.as_deref(), e.pos, ctx),
+        ExprKind::Binary(op, a, b) => eval_binary(*op, a, b, e.pos, ctx),
+        ExprKind::Call(f, args) => eval_call(*f, args, e.pos, ctx),
     }
 }
 
+/// Unary `-` / `+`.
+#[inline(never)]
+fn eval_sign<'a>(x: &'a Expr, negate: bool, pos: usize, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
+    let v = eval(x, ctx)?;
+    match v.as_num() {
+        Some(n) => Ok(Val::Num(if negate { -n } else { n })),
+        None => Err(sign_error(negate, &v, pos)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn sign_error(negate: bool, v: &Val<'_>, pos: usize) -> Fault {
+    let sign = if negate { '-' } else { '+' };
+    Fault::new(
+        pos,
+        format!("unary '{sign}' expects a number, got {}", v.kind().name()),
+    )
+}
+
+/// `!x`.
+#[inline(never)]
+fn eval_not<'a>(x: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
+    Ok(Val::Bool(!eval(x, ctx)?.truthy()))
+}
+
+/// `a && b` (short-circuit).
+#[inline(never)]
+fn eval_and<'a>(a: &'a Expr, b: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
+    Ok(Val::Bool(eval(a, ctx)?.truthy() && eval(b, ctx)?.truthy()))
+}
+
+/// `a || b` (short-circuit).
+#[inline(never)]
+fn eval_or<'a>(a: &'a Expr, b: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
+    Ok(Val::Bool(eval(a, ctx)?.truthy() || eval(b, ctx)?.truthy()))
+}
+
+/// `c ? a : b`.
+#[inline(never)]
+fn eval_cond<'a>(c: &'a Expr, a: &'a Expr, b: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
+    if eval(c, ctx)?.truthy() {
+        eval(a, ctx)
+    } else {
+        eval(b, ctx)
+    }
+}
+
+/// `a =~ b`.
+#[inline(never)]
+fn eval_match<'a>(
+    a: &'a Expr,
+    b: &'a Expr,
+    compiled: Option<&Regex>,
+    pos: usize,
+    ctx: &Ctx<'a>,
+) -> Result<Val<'a>, Fault> {
+    let text = eval(a, ctx)?;
+    if text.kind() == Kind::Null {
+        return Ok(Val::Bool(false));
+    }
+    let s = text.as_str().ok_or_else(|| {
+        Fault::new(
+            pos,
+            format!(
+                "operator '=~' expects a string on the left, got {}",
+                text.kind().name()
+            ),
+        )
+    })?;
+    if let Some(re) = compiled {
+        return Ok(Val::Bool(re.is_match(s)));
+    }
+    let pattern = eval(b, ctx)?;
+    let p = pattern.as_str().ok_or_else(|| {
+        Fault::new(
+            b.pos,
+            format!(
+                "operator '=~' expects a string pattern, got {}",
+                pattern.kind().name()
+            ),
+        )
+    })?;
+    let re = compile_regex(p).map_err(|msg| Fault::new(b.pos, msg))?;
+    Ok(Val::Bool(re.is_match(s)))
+}
+
+/// Binary operators: evaluates both sides, then applies the operator.
+#[inline(never)]
+fn eval_binary<'a>(
+    op: Op,
+    a: &'a Expr,
+    b: &'a Expr,
+    pos: usize,
+    ctx: &Ctx<'a>,
+) -> Result<Val<'a>, Fault> {
+    let l = eval(a, ctx)?;
+    let r = eval(b, ctx)?;
+    binary(op, l, r, pos)
+}
+
+/// Function calls: evaluates the arguments, then calls the built-in.
+#[inline(never)]
+fn eval_call<'a>(
+    f: crate::functions::Func,
+    args: &'a [Expr],
+    pos: usize,
+    ctx: &Ctx<'a>,
+) -> Result<Val<'a>, Fault> {
+    let mut vals = Vec::with_capacity(args.len());
+    for arg in args {
+        vals.push(eval(arg, ctx)?);
+    }
+    call(f, vals, pos)
+}
+
 /// Applies a (non short-circuit) binary operator.
+#[inline(never)]
 fn binary<'a>(op: Op, l: Val<'a>, r: Val<'a>, pos: usize) -> Result<Val<'a>, Fault> {
     match op {
         Op::Add => add(l, r, pos),

@@ -55,6 +55,7 @@ mod template;
 mod time;
 mod value;
 
+use std::fmt;
 use std::sync::Arc;
 
 pub use error::ExprError;
@@ -66,12 +67,11 @@ use crate::eval::Ctx;
 /// A parsed expression (the text between `{{ }}`), evaluated many times.
 ///
 /// Cloning is cheap (the syntax tree is shared).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Expression {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     source: String,
     ast: ast::Expr,
@@ -130,6 +130,15 @@ impl Expression {
     /// The expression text as given to [`Expression::parse`].
     pub fn source(&self) -> &str {
         &self.inner.source
+    }
+}
+
+impl fmt::Debug for Expression {
+    /// Shows the source text (the syntax tree can be deep and is not useful to print).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Expression")
+            .field("source", &self.inner.source)
+            .finish()
     }
 }
 

@@ -10,10 +10,10 @@
 //! and in the resulting tree (height), so hostile input yields an error
 //! instead of a stack overflow.
 
-use crate::ast::{Bound, Expr, ExprKind, Step};
+use crate::ast::{Bound, Expr, ExprKind, Root, Step};
 use crate::error::Fault;
 use crate::functions::{self, Func};
-use crate::lexer::{Op, Tok, Token, lex};
+use crate::lexer::{Op, Tok, Token, lex, skip_ws};
 use crate::path;
 
 /// Maximum nesting depth of an expression (parentheses, calls, unary
@@ -71,7 +71,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Enters one nesting level; fails past [`MAX_DEPTH`].
-    fn enter(&mut self, pos: usize) -> Result<(), Fault> {
+    pub(crate) fn enter(&mut self, pos: usize) -> Result<(), Fault> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(too_deep(pos));
@@ -80,7 +80,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Leaves one nesting level.
-    fn leave(&mut self) {
+    pub(crate) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 
@@ -100,176 +100,349 @@ impl<'s> Parser<'s> {
         }
     }
 
+    /// Consumes the next token if it is `want`.
+    #[inline(never)]
+    fn eat(&mut self, want: &Tok) -> Result<bool, Fault> {
+        let t = self.peek()?;
+        if &t.tok == want {
+            self.bump(&t);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
     /// `cond ? a : b` or a binary expression. Entry point for every
     /// sub-expression (parentheses, arguments, filters), hence the depth check.
+    ///
+    /// The functions on the recursive path are kept small (helpers marked
+    /// `#[inline(never)]`) so each nesting level costs little stack, even in
+    /// unoptimised builds.
     pub(crate) fn ternary(&mut self) -> Result<Expr, Fault> {
-        let start = lex(self.src, self.pos).map_or(self.pos, |t| t.start);
-        self.enter(start)?;
+        self.enter(skip_ws(self.src, self.pos))?;
         let result = self.ternary_inner();
         self.leave();
         result
     }
 
     fn ternary_inner(&mut self) -> Result<Expr, Fault> {
-        let cond = self.binary(1)?;
-        let t = self.peek()?;
-        if t.tok != Tok::Question {
-            return Ok(cond);
+        match self.binary(1) {
+            Ok(cond) => self.ternary_tail(cond),
+            Err(e) => Err(e),
         }
-        self.bump(&t);
-        let then = self.ternary()?;
-        self.expect(&Tok::Colon, "expected ':' in conditional expression")?;
-        let otherwise = self.ternary()?;
-        make(
-            ExprKind::Cond(Box::new(cond), Box::new(then), Box::new(otherwise)),
-            t.start,
-        )
+    }
+
+    /// After the condition: either `? a : b` or nothing.
+    fn ternary_tail(&mut self, cond: Expr) -> Result<Expr, Fault> {
+        match self.eat_at(&Tok::Question) {
+            Ok(Some(pos)) => self.ternary_then(cond, pos),
+            Ok(None) => Ok(cond),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The `a` of `c ? a : b`.
+    fn ternary_then(&mut self, cond: Expr, pos: usize) -> Result<Expr, Fault> {
+        match self.ternary() {
+            Ok(then) => self.ternary_else(cond, then, pos),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The `: b` of `c ? a : b`.
+    fn ternary_else(&mut self, cond: Expr, then: Expr, pos: usize) -> Result<Expr, Fault> {
+        if let Err(e) = self.colon() {
+            return Err(e);
+        }
+        match self.ternary() {
+            Ok(otherwise) => cond_node(cond, then, otherwise, pos),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Consumes the `:` of a conditional.
+    #[inline(never)]
+    fn colon(&mut self) -> Result<(), Fault> {
+        self.expect(&Tok::Colon, "expected ':' in conditional expression")
+            .map(|_| ())
+    }
+
+    /// Consumes the next token if it is `want`, returning its offset.
+    #[inline(never)]
+    fn eat_at(&mut self, want: &Tok) -> Result<Option<usize>, Fault> {
+        let t = self.peek()?;
+        if &t.tok == want {
+            self.bump(&t);
+            return Ok(Some(t.start));
+        }
+        Ok(None)
     }
 
     /// Binary operators with precedence at least `min_prec`.
     fn binary(&mut self, min_prec: u8) -> Result<Expr, Fault> {
-        let mut lhs = self.unary()?;
-        loop {
-            let t = self.peek()?;
-            let Tok::Op(op) = t.tok else { break };
-            let Some(prec) = op.precedence() else { break };
-            if prec < min_prec {
-                break;
-            }
-            self.bump(&t);
-            let rhs = if op == Op::Pow {
-                // Right associative: `2 ** 3 ** 2` is `2 ** 9`.
-                self.enter(t.start)?;
-                let rhs = self.binary(prec);
-                self.leave();
-                rhs?
-            } else {
-                self.binary(prec + 1)?
-            };
-            lhs = binary_node(op, lhs, rhs, t.start)?;
+        match self.unary() {
+            Ok(lhs) => self.binary_loop(lhs, min_prec),
+            Err(e) => Err(e),
         }
-        Ok(lhs)
+    }
+
+    /// Operators following a left operand.
+    fn binary_loop(&mut self, mut lhs: Expr, min_prec: u8) -> Result<Expr, Fault> {
+        loop {
+            let (op, prec, pos) = match self.binary_op(min_prec) {
+                Ok(Some(found)) => found,
+                Ok(None) => return Ok(lhs),
+                Err(e) => return Err(e),
+            };
+            let rhs = match self.binary_rhs(op, prec) {
+                Ok(rhs) => rhs,
+                Err(e) => return Err(e),
+            };
+            lhs = match binary_node(op, lhs, rhs, pos) {
+                Ok(node) => node,
+                Err(e) => return Err(e),
+            };
+        }
+    }
+
+    /// Consumes a binary operator binding at least `min_prec`.
+    #[inline(never)]
+    fn binary_op(&mut self, min_prec: u8) -> Result<Option<(Op, u8, usize)>, Fault> {
+        let t = self.peek()?;
+        let Tok::Op(op) = t.tok else { return Ok(None) };
+        match op.precedence() {
+            Some(prec) if prec >= min_prec => {
+                self.bump(&t);
+                Ok(Some((op, prec, t.start)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The right operand of a binary operator.
+    fn binary_rhs(&mut self, op: Op, prec: u8) -> Result<Expr, Fault> {
+        if op != Op::Pow {
+            return self.binary(prec + 1);
+        }
+        // Right associative: `2 ** 3 ** 2` is `2 ** 9`.
+        if let Err(e) = self.enter(self.pos) {
+            return Err(e);
+        }
+        let rhs = self.binary(prec);
+        self.leave();
+        rhs
     }
 
     /// Prefix operators.
     fn unary(&mut self) -> Result<Expr, Fault> {
+        match self.prefix_op()? {
+            Some((op, pos)) => self.prefix(op, pos),
+            None => self.primary(),
+        }
+    }
+
+    /// Consumes a prefix operator (`-`, `+`, `!`).
+    #[inline(never)]
+    fn prefix_op(&mut self) -> Result<Option<(Op, usize)>, Fault> {
         let t = self.peek()?;
-        let op = match t.tok {
-            Tok::Op(op @ (Op::Sub | Op::Add | Op::Not)) => op,
-            _ => return self.primary(),
-        };
-        self.bump(&t);
-        self.enter(t.start)?;
+        match t.tok {
+            Tok::Op(op @ (Op::Sub | Op::Add | Op::Not)) => {
+                self.bump(&t);
+                Ok(Some((op, t.start)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The operand of a prefix operator.
+    #[inline(never)]
+    fn prefix(&mut self, op: Op, pos: usize) -> Result<Expr, Fault> {
+        if let Err(e) = self.enter(pos) {
+            return Err(e);
+        }
         let operand = self.unary();
         self.leave();
-        let operand = operand?;
-        match (op, &operand.kind) {
-            // Fold literal signs so `-1` is a plain number.
-            (Op::Sub, ExprKind::Num(n)) => leaf(ExprKind::Num(-n), t.start),
-            (Op::Add, ExprKind::Num(n)) => leaf(ExprKind::Num(*n), t.start),
-            (Op::Sub, _) => make(ExprKind::Neg(Box::new(operand)), t.start),
-            (Op::Add, _) => make(ExprKind::Plus(Box::new(operand)), t.start),
-            _ => make(ExprKind::Not(Box::new(operand)), t.start),
+        match operand {
+            Ok(operand) => prefix_node(op, operand, pos),
+            Err(e) => Err(e),
         }
     }
 
     /// Literals, names, calls, paths and parentheses.
     fn primary(&mut self) -> Result<Expr, Fault> {
-        let t = self.peek()?;
-        match &t.tok {
-            Tok::Num(n) => {
-                self.bump(&t);
-                leaf(ExprKind::Num(*n), t.start)
-            }
-            Tok::Str(s) => {
-                self.bump(&t);
-                leaf(ExprKind::Str(s.as_str().into()), t.start)
-            }
-            Tok::Ident => self.name(&t),
-            Tok::Dollar | Tok::At => {
-                self.bump(&t);
-                let root = if t.tok == Tok::Dollar {
-                    crate::ast::Root::Doc
-                } else {
-                    crate::ast::Root::Current
-                };
-                path::parse_path(self, root, t.start)
-            }
-            Tok::LParen => {
-                self.bump(&t);
-                let inner = self.ternary()?;
-                self.expect(&Tok::RParen, "expected ')' to close '('")?;
-                Ok(inner)
-            }
-            _ => Err(self.unexpected(&t)),
+        match self.primary_start() {
+            Ok(Start::Done(e)) => Ok(e),
+            Ok(Start::Name(start, end)) => self.name(start, end),
+            Ok(Start::Path(root, start)) => path::parse_path(self, root, start),
+            Ok(Start::Paren) => self.paren(),
+            Err(e) => Err(e),
         }
     }
 
-    /// A constant (`pi`, `true`, ...) or a function call (`upper($.x)`).
-    fn name(&mut self, t: &Token) -> Result<Expr, Fault> {
-        let name = self.src.get(t.start..t.end).unwrap_or("");
-        self.bump(t);
-        let next = self.peek()?;
-        if next.tok != Tok::LParen {
-            let kind = match name.to_ascii_lowercase().as_str() {
-                "true" => ExprKind::Bool(true),
-                "false" => ExprKind::Bool(false),
-                "null" => ExprKind::Null,
-                _ => match functions::constant(name) {
-                    Some(v) => ExprKind::Num(v),
-                    None if functions::lookup(name).is_some() => {
-                        return Err(Fault::new(
-                            t.start,
-                            format!("function '{name}' must be called, e.g. {name}(...)"),
-                        ));
-                    }
-                    None => {
-                        return Err(Fault::new(
-                            t.start,
-                            format!("unknown constant or function '{name}'"),
-                        ));
-                    }
-                },
-            };
-            return leaf(kind, t.start);
+    /// Reads the first token of a primary expression.
+    #[inline(never)]
+    fn primary_start(&mut self) -> Result<Start, Fault> {
+        let t = self.peek()?;
+        self.bump(&t);
+        Ok(match t.tok {
+            Tok::Num(n) => Start::Done(leaf(ExprKind::Num(n), t.start)?),
+            Tok::Str(s) => Start::Done(leaf(ExprKind::Str(s.into()), t.start)?),
+            Tok::Ident => Start::Name(t.start, t.end),
+            Tok::Dollar => Start::Path(Root::Doc, t.start),
+            Tok::At => Start::Path(Root::Current, t.start),
+            Tok::LParen => Start::Paren,
+            other => {
+                let t = Token { tok: other, ..t };
+                return Err(self.unexpected(&t));
+            }
+        })
+    }
+
+    /// `( expr )` after the opening parenthesis.
+    fn paren(&mut self) -> Result<Expr, Fault> {
+        match self.ternary() {
+            Ok(inner) => self.close_paren(inner),
+            Err(e) => Err(e),
         }
-        let func = functions::lookup(name)
-            .ok_or_else(|| Fault::new(t.start, format!("unknown function '{name}'")))?;
-        self.bump(&next);
+    }
+
+    /// The `)` closing a parenthesised expression.
+    #[inline(never)]
+    fn close_paren(&mut self, inner: Expr) -> Result<Expr, Fault> {
+        self.expect(&Tok::RParen, "expected ')' to close '('")?;
+        Ok(inner)
+    }
+
+    /// A constant (`pi`, `true`, ...) or a function call (`upper($.x)`).
+    fn name(&mut self, start: usize, end: usize) -> Result<Expr, Fault> {
+        match self.name_kind(start, end) {
+            Ok(Ok(func)) => self.call(func, start),
+            Ok(Err(constant)) => Ok(constant),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Resolves a name: a function (when `(` follows) or a constant node.
+    #[inline(never)]
+    fn name_kind(&mut self, start: usize, end: usize) -> Result<Result<Func, Expr>, Fault> {
+        let name = self.src.get(start..end).unwrap_or("");
+        if !self.eat(&Tok::LParen)? {
+            return constant_node(name, start).map(Err);
+        }
+        functions::lookup(name)
+            .map(Ok)
+            .ok_or_else(|| Fault::new(start, format!("unknown function '{name}'")))
+    }
+
+    /// The arguments of a call, after the opening parenthesis.
+    fn call(&mut self, func: Func, start: usize) -> Result<Expr, Fault> {
         let mut args = Vec::new();
-        let close = self.peek()?;
-        if close.tok == Tok::RParen {
-            self.bump(&close);
-        } else {
-            loop {
-                args.push(self.ternary()?);
-                let sep = self.peek()?;
-                match sep.tok {
-                    Tok::Comma => self.bump(&sep),
-                    Tok::RParen => {
-                        self.bump(&sep);
-                        break;
-                    }
-                    _ => {
-                        let found = if sep.tok == Tok::End {
-                            "end of expression".to_string()
-                        } else {
-                            format!("'{}'", self.src.get(sep.start..sep.end).unwrap_or("?"))
-                        };
-                        return Err(Fault::new(
-                            sep.start,
-                            format!(
-                                "expected ',' or ')' in call to {}(), found {found}",
-                                func.name()
-                            ),
-                        ));
-                    }
-                }
+        match self.eat_at(&Tok::RParen) {
+            Ok(Some(_)) => return call_node(func, args, start),
+            Ok(None) => {}
+            Err(e) => return Err(e),
+        }
+        loop {
+            match self.ternary() {
+                Ok(arg) => args.push(arg),
+                Err(e) => return Err(e),
+            }
+            match self.argument_separator(func) {
+                Ok(true) => continue,
+                Ok(false) => return call_node(func, args, start),
+                Err(e) => return Err(e),
             }
         }
-        check_arity(func, args.len(), t.start)?;
-        make(ExprKind::Call(func, args), t.start)
     }
+
+    /// After an argument: `,` (true) or `)` (false).
+    #[inline(never)]
+    fn argument_separator(&mut self, func: Func) -> Result<bool, Fault> {
+        if self.eat(&Tok::Comma)? {
+            return Ok(true);
+        }
+        if self.eat(&Tok::RParen)? {
+            return Ok(false);
+        }
+        let sep = self.peek()?;
+        let found = if sep.tok == Tok::End {
+            "end of expression".to_string()
+        } else {
+            format!("'{}'", self.src.get(sep.start..sep.end).unwrap_or("?"))
+        };
+        Err(Fault::new(
+            sep.start,
+            format!(
+                "expected ',' or ')' in call to {}(), found {found}",
+                func.name()
+            ),
+        ))
+    }
+}
+
+/// Builds a call node after checking the argument count.
+#[inline(never)]
+fn call_node(func: Func, args: Vec<Expr>, pos: usize) -> Result<Expr, Fault> {
+    check_arity(func, args.len(), pos)?;
+    make(ExprKind::Call(func, args), pos)
+}
+
+/// Builds a conditional node.
+#[inline(never)]
+fn cond_node(cond: Expr, then: Expr, otherwise: Expr, pos: usize) -> Result<Expr, Fault> {
+    make(
+        ExprKind::Cond(Box::new(cond), Box::new(then), Box::new(otherwise)),
+        pos,
+    )
+}
+
+/// How a primary expression starts.
+enum Start {
+    /// A complete literal.
+    Done(Expr),
+    /// An identifier at `start..end`.
+    Name(usize, usize),
+    /// `$` or `@` at the offset.
+    Path(Root, usize),
+    /// `(`.
+    Paren,
+}
+
+/// Builds the node for a prefix operator, folding signs of literals.
+#[inline(never)]
+fn prefix_node(op: Op, operand: Expr, pos: usize) -> Result<Expr, Fault> {
+    match (op, &operand.kind) {
+        // Fold literal signs so `-1` is a plain number.
+        (Op::Sub, ExprKind::Num(n)) => leaf(ExprKind::Num(-n), pos),
+        (Op::Add, ExprKind::Num(n)) => leaf(ExprKind::Num(*n), pos),
+        (Op::Sub, _) => make(ExprKind::Neg(Box::new(operand)), pos),
+        (Op::Add, _) => make(ExprKind::Plus(Box::new(operand)), pos),
+        _ => make(ExprKind::Not(Box::new(operand)), pos),
+    }
+}
+
+/// A named constant: `true`, `false`, `null`, `pi`, `e`, ...
+fn constant_node(name: &str, pos: usize) -> Result<Expr, Fault> {
+    let kind = match name.to_ascii_lowercase().as_str() {
+        "true" => ExprKind::Bool(true),
+        "false" => ExprKind::Bool(false),
+        "null" => ExprKind::Null,
+        _ => match functions::constant(name) {
+            Some(v) => ExprKind::Num(v),
+            None if functions::lookup(name).is_some() => {
+                return Err(Fault::new(
+                    pos,
+                    format!("function '{name}' must be called, e.g. {name}(...)"),
+                ));
+            }
+            None => {
+                return Err(Fault::new(
+                    pos,
+                    format!("unknown constant or function '{name}'"),
+                ));
+            }
+        },
+    };
+    leaf(kind, pos)
 }
 
 /// Checks a call's argument count.

@@ -45,46 +45,80 @@ fn scan_name(p: &mut Parser<'_>) -> Box<str> {
 
 /// Parses the steps of a path; the cursor is just after `$` or `@`
 /// (`start` is the offset of that symbol).
+///
+/// Brackets may contain filters and scripts, so this code is on the parser's
+/// recursive path: the functions below keep their frames small and leave the
+/// heavier work to `#[inline(never)]` helpers.
 pub(crate) fn parse_path(p: &mut Parser<'_>, root: Root, start: usize) -> Result<Expr, Fault> {
     let mut steps = Vec::new();
     loop {
-        let pos = p.pos;
-        match char_at(p.src, pos) {
-            Some('.') if char_at(p.src, pos + 1) == Some('.') => {
-                p.pos = pos + 2;
-                steps.push(Step::Descend);
-                match char_at(p.src, p.pos) {
-                    Some('*') => {
-                        p.pos += 1;
-                        steps.push(Step::Wildcard);
-                    }
-                    Some(c) if name_char(c) => steps.push(Step::Key(scan_name(p))),
-                    _ => {}
-                }
-            }
-            Some('.') => {
-                p.pos = pos + 1;
-                match char_at(p.src, p.pos) {
-                    Some('*') => {
-                        p.pos += 1;
-                        steps.push(Step::Wildcard);
-                    }
-                    Some(c) if name_char(c) => steps.push(Step::Key(scan_name(p))),
-                    // `$.['a']` and a trailing `$.` are accepted, as in ajson.
-                    Some('[') | None => {}
-                    Some(c) if c.is_whitespace() || c == ')' || c == ',' => {}
-                    Some(c) => {
-                        return Err(Fault::new(
-                            p.pos,
-                            format!("expected a key after '.', found '{c}'"),
-                        ));
-                    }
-                }
-            }
-            Some('[') => steps.push(parse_bracket(p)?),
-            _ => break,
+        match dot_step(p, &mut steps) {
+            Ok(Next::Continue) => {}
+            Ok(Next::Bracket) => match parse_bracket(p) {
+                Ok(step) => steps.push(step),
+                Err(e) => return Err(e),
+            },
+            Ok(Next::End) => return path_node(root, steps, start),
+            Err(e) => return Err(e),
         }
     }
+}
+
+/// What follows in a path.
+enum Next {
+    /// A dot step was read; keep going.
+    Continue,
+    /// The cursor is on `[`.
+    Bracket,
+    /// The path ends here.
+    End,
+}
+
+/// Reads `.name`, `.*`, `..`, `..name`, `..*` at the cursor.
+#[inline(never)]
+fn dot_step(p: &mut Parser<'_>, steps: &mut Vec<Step>) -> Result<Next, Fault> {
+    let pos = p.pos;
+    match char_at(p.src, pos) {
+        Some('[') => return Ok(Next::Bracket),
+        Some('.') => {}
+        _ => return Ok(Next::End),
+    }
+    if char_at(p.src, pos + 1) == Some('.') {
+        p.pos = pos + 2;
+        steps.push(Step::Descend);
+        match char_at(p.src, p.pos) {
+            Some('*') => {
+                p.pos += 1;
+                steps.push(Step::Wildcard);
+            }
+            Some(c) if name_char(c) => steps.push(Step::Key(scan_name(p))),
+            _ => {}
+        }
+        return Ok(Next::Continue);
+    }
+    p.pos = pos + 1;
+    match char_at(p.src, p.pos) {
+        Some('*') => {
+            p.pos += 1;
+            steps.push(Step::Wildcard);
+        }
+        Some(c) if name_char(c) => steps.push(Step::Key(scan_name(p))),
+        // `$.['a']` and a trailing `$.` are accepted, as in ajson.
+        Some('[') | None => {}
+        Some(c) if c.is_whitespace() || c == ')' || c == ',' || c == ']' => {}
+        Some(c) => {
+            return Err(Fault::new(
+                p.pos,
+                format!("expected a key after '.', found '{c}'"),
+            ));
+        }
+    }
+    Ok(Next::Continue)
+}
+
+/// Builds the path node.
+#[inline(never)]
+fn path_node(root: Root, steps: Vec<Step>, start: usize) -> Result<Expr, Fault> {
     make(ExprKind::Path(Box::new(Path { root, steps })), start)
 }
 
@@ -95,31 +129,63 @@ fn parse_bracket(p: &mut Parser<'_>) -> Result<Step, Fault> {
     let mut selectors = Vec::new();
     loop {
         p.pos = skip_ws(p.src, p.pos);
-        selectors.push(parse_selector(p, open)?);
-        p.pos = skip_ws(p.src, p.pos);
-        match char_at(p.src, p.pos) {
-            Some(',') => p.pos += 1,
-            Some(']') => {
-                p.pos += 1;
-                break;
-            }
-            Some(c) => {
-                return Err(Fault::new(
-                    p.pos,
-                    format!("unexpected '{c}' in brackets, expected ',' or ']'"),
-                ));
-            }
-            None => return Err(Fault::new(open, "unclosed '['")),
+        match parse_selector(p, open) {
+            Ok(sel) => selectors.push(sel),
+            Err(e) => return Err(e),
+        }
+        match bracket_separator(p, open) {
+            Ok(true) => {}
+            Ok(false) => return Ok(bracket_step(selectors)),
+            Err(e) => return Err(e),
         }
     }
-    Ok(match selectors.len() {
+}
+
+/// After a selector: `,` (true) or `]` (false).
+#[inline(never)]
+fn bracket_separator(p: &mut Parser<'_>, open: usize) -> Result<bool, Fault> {
+    p.pos = skip_ws(p.src, p.pos);
+    match char_at(p.src, p.pos) {
+        Some(',') => {
+            p.pos += 1;
+            Ok(true)
+        }
+        Some(']') => {
+            p.pos += 1;
+            Ok(false)
+        }
+        Some(c) => Err(Fault::new(
+            p.pos,
+            format!("unexpected '{c}' in brackets, expected ',' or ']'"),
+        )),
+        None => Err(Fault::new(open, "unclosed '['")),
+    }
+}
+
+/// One selector is a step of its own; several form a union.
+#[inline(never)]
+fn bracket_step(mut selectors: Vec<Step>) -> Step {
+    match selectors.len() {
         1 => selectors.pop().unwrap_or(Step::Wildcard),
         _ => Step::Union(selectors),
-    })
+    }
 }
 
 /// Parses one selector inside brackets (cursor on its first character).
 fn parse_selector(p: &mut Parser<'_>, open: usize) -> Result<Step, Fault> {
+    let pos = p.pos;
+    match char_at(p.src, pos) {
+        Some('?') => parse_filter(p, pos),
+        Some(c) if c == '(' || c == ':' || c == '-' || c == '+' || c.is_ascii_digit() => {
+            parse_index_or_slice(p, pos)
+        }
+        _ => simple_selector(p, open),
+    }
+}
+
+/// `*`, `'key'`, `"key"` or a bare `key`.
+#[inline(never)]
+fn simple_selector(p: &mut Parser<'_>, open: usize) -> Result<Step, Fault> {
     let pos = p.pos;
     match char_at(p.src, pos) {
         None => Err(Fault::new(open, "unclosed '['")),
@@ -127,45 +193,10 @@ fn parse_selector(p: &mut Parser<'_>, open: usize) -> Result<Step, Fault> {
             p.pos += 1;
             Ok(Step::Wildcard)
         }
-        Some('?') => {
-            p.pos = skip_ws(p.src, pos + 1);
-            if char_at(p.src, p.pos) != Some('(') {
-                return Err(Fault::new(p.pos, "expected '(' after '?' in filter"));
-            }
-            p.pos += 1;
-            let expr = script(p, pos)?;
-            Ok(Step::Filter(Box::new(expr)))
-        }
         Some('\'' | '"') => {
             let (key, end) = scan_string(p.src, pos)?;
             p.pos = end;
             Ok(Step::Key(key.into()))
-        }
-        Some(c) if c == '(' || c == ':' || c == '-' || c == '+' || c.is_ascii_digit() => {
-            let first = parse_bound(p)?;
-            p.pos = skip_ws(p.src, p.pos);
-            if char_at(p.src, p.pos) != Some(':') {
-                return Ok(match first {
-                    Some(Bound::Int(n)) => Step::Index(n),
-                    Some(Bound::Script(e)) => Step::Script(e),
-                    None => return Err(Fault::new(pos, "expected an index, key or slice")),
-                });
-            }
-            p.pos += 1;
-            let second = parse_bound(p)?;
-            p.pos = skip_ws(p.src, p.pos);
-            let third = if char_at(p.src, p.pos) == Some(':') {
-                p.pos += 1;
-                let step_pos = skip_ws(p.src, p.pos);
-                let third = parse_bound(p)?;
-                if matches!(third, Some(Bound::Int(0))) {
-                    return Err(Fault::new(step_pos, "slice step cannot be zero"));
-                }
-                third
-            } else {
-                None
-            };
-            Ok(Step::Slice(first, second, third))
         }
         Some(c) if name_char(c) => Ok(Step::Key(scan_name(p))),
         Some(']') => Err(Fault::new(pos, "empty brackets")),
@@ -173,15 +204,104 @@ fn parse_selector(p: &mut Parser<'_>, open: usize) -> Result<Step, Fault> {
     }
 }
 
+/// `?(expr)`; the cursor is on `?` at `pos`.
+fn parse_filter(p: &mut Parser<'_>, pos: usize) -> Result<Step, Fault> {
+    if let Err(e) = filter_open(p) {
+        return Err(e);
+    }
+    match script(p, pos) {
+        Ok(expr) => Ok(Step::Filter(Box::new(expr))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Consumes `?` and `(` of a filter.
+#[inline(never)]
+fn filter_open(p: &mut Parser<'_>) -> Result<(), Fault> {
+    p.pos = skip_ws(p.src, p.pos + 1);
+    if char_at(p.src, p.pos) != Some('(') {
+        return Err(Fault::new(p.pos, "expected '(' after '?' in filter"));
+    }
+    p.pos += 1;
+    Ok(())
+}
+
+/// An index `[n]`, a computed index `[(expr)]` or a slice `[a:b:c]`.
+fn parse_index_or_slice(p: &mut Parser<'_>, pos: usize) -> Result<Step, Fault> {
+    let first = match parse_bound(p) {
+        Ok(b) => b,
+        Err(e) => return Err(e),
+    };
+    if !eat_colon(p) {
+        return index_step(first, pos);
+    }
+    let second = match parse_bound(p) {
+        Ok(b) => b,
+        Err(e) => return Err(e),
+    };
+    if !eat_colon(p) {
+        return Ok(Step::Slice(first, second, None));
+    }
+    let step_pos = skip_ws(p.src, p.pos);
+    match parse_bound(p) {
+        Ok(third) => slice_step(first, second, third, step_pos),
+        Err(e) => Err(e),
+    }
+}
+
+/// Consumes a `:` (after optional whitespace).
+#[inline(never)]
+fn eat_colon(p: &mut Parser<'_>) -> bool {
+    p.pos = skip_ws(p.src, p.pos);
+    if char_at(p.src, p.pos) == Some(':') {
+        p.pos += 1;
+        return true;
+    }
+    false
+}
+
+/// `[n]` or `[(expr)]`.
+#[inline(never)]
+fn index_step(first: Option<Bound>, pos: usize) -> Result<Step, Fault> {
+    match first {
+        Some(Bound::Int(n)) => Ok(Step::Index(n)),
+        Some(Bound::Script(e)) => Ok(Step::Script(e)),
+        None => Err(Fault::new(pos, "expected an index, key or slice")),
+    }
+}
+
+/// `[a:b:c]`, rejecting a literal zero step.
+#[inline(never)]
+fn slice_step(
+    first: Option<Bound>,
+    second: Option<Bound>,
+    third: Option<Bound>,
+    step_pos: usize,
+) -> Result<Step, Fault> {
+    if matches!(third, Some(Bound::Int(0))) {
+        return Err(Fault::new(step_pos, "slice step cannot be zero"));
+    }
+    Ok(Step::Slice(first, second, third))
+}
+
 /// Parses an optional slice bound / index: an integer or `(expr)`.
 fn parse_bound(p: &mut Parser<'_>) -> Result<Option<Bound>, Fault> {
     p.pos = skip_ws(p.src, p.pos);
     let pos = p.pos;
+    if char_at(p.src, pos) != Some('(') {
+        return int_bound(p, pos);
+    }
+    p.pos += 1;
+    match script(p, pos) {
+        Ok(e) => Ok(Some(Bound::Script(Box::new(e)))),
+        Err(e) => Err(e),
+    }
+}
+
+/// An optional integer bound at `pos`.
+#[inline(never)]
+fn int_bound(p: &mut Parser<'_>, pos: usize) -> Result<Option<Bound>, Fault> {
     match char_at(p.src, pos) {
-        Some('(') => {
-            p.pos += 1;
-            Ok(Some(Bound::Script(Box::new(script(p, pos)?))))
-        }
         Some(c) if c == '-' || c == '+' || c.is_ascii_digit() => {
             let bytes = p.src.as_bytes();
             let mut end = pos + 1;
@@ -202,9 +322,23 @@ fn parse_bound(p: &mut Parser<'_>) -> Result<Option<Bound>, Fault> {
     }
 }
 
-/// Parses `expr)` after an opening parenthesis at `open`.
+/// Parses `expr)` after an opening parenthesis at `open`. A script inside a
+/// path costs an extra nesting level, as path parsing uses more stack.
 fn script(p: &mut Parser<'_>, open: usize) -> Result<Expr, Fault> {
-    let expr = p.ternary()?;
+    if let Err(e) = p.enter(open) {
+        return Err(e);
+    }
+    let expr = p.ternary();
+    p.leave();
+    match expr {
+        Ok(expr) => close_script(p, open, expr),
+        Err(e) => Err(e),
+    }
+}
+
+/// The `)` closing a script.
+#[inline(never)]
+fn close_script(p: &mut Parser<'_>, open: usize, expr: Expr) -> Result<Expr, Fault> {
     p.pos = skip_ws(p.src, p.pos);
     if char_at(p.src, p.pos) != Some(')') {
         let t = p.peek()?;
@@ -367,43 +501,67 @@ fn apply<'a>(
         }
         Step::Filter(expr) => {
             for v in nodes {
-                let mut kids = Vec::new();
-                children(v, &mut kids);
-                for kid in kids {
-                    let Val::Json(node) = kid else { continue };
-                    let sub = Ctx {
-                        root: ctx.root,
-                        current: node,
-                    };
-                    if eval(expr, &sub)?.truthy() {
-                        out.push(kid);
-                    }
-                }
+                filter(expr, v, ctx, out)?;
             }
         }
         Step::Script(expr) => {
             for v in nodes {
-                if !matches!(v, Value::Array(_) | Value::Object(_)) {
-                    continue;
-                }
-                let sub = Ctx {
-                    root: ctx.root,
-                    current: v,
-                };
-                let selector = eval(expr, &sub)?;
-                if let Some(b) = selector.as_bool() {
-                    if b {
-                        children(v, out);
-                    }
-                } else if let Some(s) = selector.as_str() {
-                    out.extend(key(v, s));
-                } else if let Some(n) = selector.as_num() {
-                    match to_int(n) {
-                        Some(i) => out.extend(index(v, i)),
-                        None => out.extend(key(v, &format_number(n))),
-                    }
-                }
+                computed(expr, v, ctx, out)?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// `[?(expr)]` on one node: keeps the children for which `expr` is truthy.
+#[inline(never)]
+fn filter<'a>(
+    expr: &'a Expr,
+    v: &'a Value,
+    ctx: &Ctx<'a>,
+    out: &mut Vec<Val<'a>>,
+) -> Result<(), Fault> {
+    let mut kids = Vec::new();
+    children(v, &mut kids);
+    for kid in kids {
+        let Val::Json(node) = kid else { continue };
+        let sub = Ctx {
+            root: ctx.root,
+            current: node,
+        };
+        if eval(expr, &sub)?.truthy() {
+            out.push(kid);
+        }
+    }
+    Ok(())
+}
+
+/// `[(expr)]` on one node: a computed key, index, or `true` for all children.
+#[inline(never)]
+fn computed<'a>(
+    expr: &'a Expr,
+    v: &'a Value,
+    ctx: &Ctx<'a>,
+    out: &mut Vec<Val<'a>>,
+) -> Result<(), Fault> {
+    if !matches!(v, Value::Array(_) | Value::Object(_)) {
+        return Ok(());
+    }
+    let sub = Ctx {
+        root: ctx.root,
+        current: v,
+    };
+    let selector = eval(expr, &sub)?;
+    if let Some(b) = selector.as_bool() {
+        if b {
+            children(v, out);
+        }
+    } else if let Some(s) = selector.as_str() {
+        out.extend(key(v, s));
+    } else if let Some(n) = selector.as_num() {
+        match to_int(n) {
+            Some(i) => out.extend(index(v, i)),
+            None => out.extend(key(v, &format_number(n))),
         }
     }
     Ok(())

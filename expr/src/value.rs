@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Number, Value};
 
 /// Maximum depth for deep comparisons of nested arrays/objects.
-const MAX_COMPARE_DEPTH: usize = 512;
+const MAX_COMPARE_DEPTH: usize = 256;
 
 /// A value produced while evaluating an expression.
 #[derive(Debug, Clone)]
@@ -280,43 +280,51 @@ fn equal_at(a: &Val<'_>, b: &Val<'_>, depth: usize) -> Result<bool, String> {
     if kind != b.kind() {
         return Ok(false);
     }
-    Ok(match kind {
-        Kind::Null => true,
-        Kind::Bool => a.as_bool() == b.as_bool(),
-        Kind::Num => a.as_num() == b.as_num(),
-        Kind::Str => a.as_str() == b.as_str(),
-        Kind::Arr => {
-            if a.arr_len() != b.arr_len() {
-                return Ok(false);
-            }
-            let (Some(xs), Some(ys)) = (a.arr_elems(), b.arr_elems()) else {
-                return Ok(false);
-            };
-            for (x, y) in xs.zip(ys) {
-                if !equal_at(&x, &y, depth + 1)? {
-                    return Ok(false);
-                }
-            }
-            true
+    match kind {
+        Kind::Null => Ok(true),
+        Kind::Bool => Ok(a.as_bool() == b.as_bool()),
+        Kind::Num => Ok(a.as_num() == b.as_num()),
+        Kind::Str => Ok(a.as_str() == b.as_str()),
+        Kind::Arr => equal_arrays(a, b, depth),
+        Kind::Obj => equal_objects(a, b, depth),
+    }
+}
+
+/// Element-wise array equality.
+#[inline(never)]
+fn equal_arrays(a: &Val<'_>, b: &Val<'_>, depth: usize) -> Result<bool, String> {
+    if a.arr_len() != b.arr_len() {
+        return Ok(false);
+    }
+    let (Some(xs), Some(ys)) = (a.arr_elems(), b.arr_elems()) else {
+        return Ok(false);
+    };
+    for (x, y) in xs.zip(ys) {
+        if !equal_at(&x, &y, depth + 1)? {
+            return Ok(false);
         }
-        Kind::Obj => {
-            let (Some(x), Some(y)) = (a.as_obj(), b.as_obj()) else {
-                return Ok(false);
-            };
-            if x.len() != y.len() {
-                return Ok(false);
-            }
-            for (k, xv) in x {
-                let Some(yv) = y.get(k) else {
-                    return Ok(false);
-                };
-                if !equal_at(&Val::Json(xv), &Val::Json(yv), depth + 1)? {
-                    return Ok(false);
-                }
-            }
-            true
+    }
+    Ok(true)
+}
+
+/// Key-wise object equality (key order does not matter).
+#[inline(never)]
+fn equal_objects(a: &Val<'_>, b: &Val<'_>, depth: usize) -> Result<bool, String> {
+    let (Some(x), Some(y)) = (a.as_obj(), b.as_obj()) else {
+        return Ok(false);
+    };
+    if x.len() != y.len() {
+        return Ok(false);
+    }
+    for (k, xv) in x {
+        let Some(yv) = y.get(k) else {
+            return Ok(false);
+        };
+        if !equal_at(&Val::Json(xv), &Val::Json(yv), depth + 1)? {
+            return Ok(false);
         }
-    })
+    }
+    Ok(true)
 }
 
 /// Renders a value as text, the way interpolation shows it: `null` is empty,

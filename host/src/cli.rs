@@ -22,7 +22,11 @@ use crate::state::FileStateStore;
 const EMBEDDED_EXAMPLE: &str = include_str!("../../examples/hello/flow.yaml");
 
 #[derive(Parser, Debug)]
-#[command(name = "tinyhost", version, about = "Run Tiny Systems flows where every component is a WebAssembly component")]
+#[command(
+    name = "tinyhost",
+    version,
+    about = "Run Tiny Systems flows where every component is a WebAssembly component"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,7 +93,10 @@ impl EngineArgs {
         EngineConfig {
             memory_limit: self.memory_limit_mib.saturating_mul(1 << 20),
             call_time_limit: self.call_time_limit,
-            cache_dir: self.cache_dir.clone().or_else(crate::engine::default_cache_dir),
+            cache_dir: self
+                .cache_dir
+                .clone()
+                .or_else(crate::engine::default_cache_dir),
             ..EngineConfig::default()
         }
     }
@@ -145,8 +152,12 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 async fn async_main(command: Command) -> anyhow::Result<ExitCode> {
@@ -168,7 +179,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let state_dir = args.state_dir.clone().unwrap_or_else(|| {
-        let base = if path.is_dir() { path.clone() } else { path.parent().map(PathBuf::from).unwrap_or_default() };
+        let base = if path.is_dir() {
+            path.clone()
+        } else {
+            path.parent().map(PathBuf::from).unwrap_or_default()
+        };
         base.join(".tinyhost").join("state")
     });
     let config = RuntimeConfig {
@@ -178,13 +193,19 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         trace_outputs: args.trace,
         ..RuntimeConfig::default()
     };
-    let runtime = Runtime::start(config).await.context("cannot start the runtime")?;
+    let runtime = Runtime::start(config)
+        .await
+        .context("cannot start the runtime")?;
     for e in runtime.registry().errors() {
         eprintln!("warning: {e}");
     }
     let mut events = runtime.subscribe();
     let mut source = FolderSource::new(path.clone(), !args.no_watch).map_err(|e| anyhow!("{e}"))?;
-    let printer = Printer { format: args.output, started: Instant::now(), shown: Arc::default() };
+    let printer = Printer {
+        format: args.output,
+        started: Instant::now(),
+        shown: Arc::default(),
+    };
     let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
     let mut messages = 0u64;
     let mut source_open = true;
@@ -259,7 +280,11 @@ impl Printer {
         let mut out = std::io::stdout().lock();
         let _ = match self.format {
             OutputFormat::Json => writeln!(out, "{value}"),
-            OutputFormat::Text => writeln!(out, "{:>8.3}s  {text}", self.started.elapsed().as_secs_f64()),
+            OutputFormat::Text => writeln!(
+                out,
+                "{:>8.3}s  {text}",
+                self.started.elapsed().as_secs_f64()
+            ),
         };
         let _ = out.flush();
     }
@@ -280,7 +305,11 @@ impl Printer {
                     }
                     shown.insert(node.clone(), current);
                 }
-                let state = if status.error { format!("ERROR {}", status.status) } else { status.status.clone() };
+                let state = if status.error {
+                    format!("ERROR {}", status.status)
+                } else {
+                    status.status.clone()
+                };
                 let value = json!({"type": "status", "node": node, "port": null, "data": status});
                 self.line(value, format!("{} status: {state}", short(node)));
                 false
@@ -295,13 +324,20 @@ impl Printer {
         let value = json!({"type": "applied", "added": report.added, "updated": report.updated, "removed": report.removed});
         self.line(
             value,
-            format!("applied: {} added, {} updated, {} removed", report.added.len(), report.updated.len(), report.removed.len()),
+            format!(
+                "applied: {} added, {} updated, {} removed",
+                report.added.len(),
+                report.updated.len(),
+                report.removed.len()
+            ),
         );
     }
 
     fn error(&self, message: &str) {
         match self.format {
-            OutputFormat::Json => self.line(json!({"type": "error", "message": message}), String::new()),
+            OutputFormat::Json => {
+                self.line(json!({"type": "error", "message": message}), String::new())
+            }
             OutputFormat::Text => eprintln!("error: {message}"),
         }
     }
@@ -309,14 +345,21 @@ impl Printer {
 
 /// `1a2b3c4d.common-module.debug-x` reads better as `debug-x` on a terminal.
 fn short(node: &str) -> &str {
-    if std::io::stdout().is_terminal() { node.rsplit('.').next().unwrap_or(node) } else { node }
+    if std::io::stdout().is_terminal() {
+        node.rsplit('.').next().unwrap_or(node)
+    } else {
+        node
+    }
 }
 
 async fn components(args: ComponentsArgs) -> anyhow::Result<ExitCode> {
-    let engine = crate::engine::HostEngine::new(args.engine.config()).map_err(|e| anyhow!("{e}"))?;
+    let engine =
+        crate::engine::HostEngine::new(args.engine.config()).map_err(|e| anyhow!("{e}"))?;
     let mut sources = vec![ComponentSource::builtins()];
     sources.extend(args.paths.iter().cloned().map(ComponentSource::Path));
-    let registry = crate::registry::Registry::load(&engine, &sources).await.map_err(|e| anyhow!("{e}"))?;
+    let registry = crate::registry::Registry::load(&engine, &sources)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     let mut out = std::io::stdout().lock();
     for entry in registry.components() {
         let ports: Vec<Value> = entry
@@ -326,10 +369,20 @@ async fn components(args: ComponentsArgs) -> anyhow::Result<ExitCode> {
             .collect();
         match args.output {
             OutputFormat::Json => {
-                writeln!(out, "{}", json!({"name": entry.info.name, "description": entry.info.description, "origin": entry.pool.origin(), "ports": ports}))?;
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"name": entry.info.name, "description": entry.info.description, "origin": entry.pool.origin(), "ports": ports})
+                )?;
             }
             OutputFormat::Text => {
-                writeln!(out, "{:<14} {}  [{}]", entry.info.name, entry.info.description, entry.pool.origin())?;
+                writeln!(
+                    out,
+                    "{:<14} {}  [{}]",
+                    entry.info.name,
+                    entry.info.description,
+                    entry.pool.origin()
+                )?;
                 for p in &entry.default_ports {
                     let dir = if p.source { "out" } else { "in " };
                     writeln!(out, "    {dir} {:<16} {}", p.name, p.label)?;
@@ -340,7 +393,11 @@ async fn components(args: ComponentsArgs) -> anyhow::Result<ExitCode> {
     for e in registry.errors() {
         eprintln!("error: {e}");
     }
-    Ok(if registry.errors().is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if registry.errors().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn expr(args: ExprArgs) -> anyhow::Result<ExitCode> {
@@ -348,7 +405,9 @@ fn expr(args: ExprArgs) -> anyhow::Result<ExitCode> {
         None => Value::Null,
         Some("-") => {
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read standard input")?;
             serde_json::from_str(&text).context("standard input is not JSON")?
         }
         Some(text) => serde_json::from_str(text).context("--input is not JSON")?,

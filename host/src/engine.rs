@@ -81,7 +81,9 @@ pub struct HostEngine {
 
 impl std::fmt::Debug for HostEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostEngine").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("HostEngine")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,7 +109,10 @@ impl HostEngine {
                     ticking.increment_epoch();
                 }
             })
-            .map_err(|e| LoadError { origin: "engine".into(), message: format!("cannot start epoch ticker: {e}") })?;
+            .map_err(|e| LoadError {
+                origin: "engine".into(),
+                message: format!("cannot start epoch ticker: {e}"),
+            })?;
         Ok(Arc::new(HostEngine {
             engine,
             config,
@@ -169,20 +174,28 @@ impl HostEngine {
                     self.memory.insert(key, component.clone());
                     return Ok(component);
                 }
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "discarding unusable precompiled component"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "discarding unusable precompiled component")
+                }
             }
         }
         let compiled = self
             .engine
             .precompile_component(bytes)
-            .map_err(|e| LoadError { origin: origin.into(), message: format!("invalid component: {e:#}") })?;
+            .map_err(|e| LoadError {
+                origin: origin.into(),
+                message: format!("invalid component: {e:#}"),
+            })?;
         self.count(|s| s.compiles += 1);
         if let Some(path) = &artifact {
             write_atomically(path, &compiled);
         }
         // SAFETY: `compiled` was produced just now by this engine's `precompile_component`.
-        let component = unsafe { Component::deserialize(&self.engine, &compiled) }
-            .map_err(|e| LoadError { origin: origin.into(), message: format!("invalid component: {e:#}") })?;
+        let component =
+            unsafe { Component::deserialize(&self.engine, &compiled) }.map_err(|e| LoadError {
+                origin: origin.into(),
+                message: format!("invalid component: {e:#}"),
+            })?;
         self.memory.insert(key, component.clone());
         Ok(component)
     }
@@ -190,9 +203,15 @@ impl HostEngine {
     fn artifact_path(&self, key: &[u8; 32]) -> Option<PathBuf> {
         let dir = self.config.cache_dir.as_ref()?;
         let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&self.engine.precompile_compatibility_hash(), &mut engine_hash);
+        std::hash::Hash::hash(
+            &self.engine.precompile_compatibility_hash(),
+            &mut engine_hash,
+        );
         let engine_hash = std::hash::Hasher::finish(&engine_hash);
-        Some(dir.join("components").join(format!("{}-{engine_hash:016x}.cwasm", hex::encode(key))))
+        Some(
+            dir.join("components")
+                .join(format!("{}-{engine_hash:016x}.cwasm", hex::encode(key))),
+        )
     }
 }
 
@@ -249,5 +268,8 @@ fn build_engine(config: &EngineConfig, pooling: bool) -> wasmtime::Result<Engine
 }
 
 fn engine_error(e: wasmtime::Error) -> LoadError {
-    LoadError { origin: "engine".into(), message: format!("cannot create the wasm engine: {e:#}") }
+    LoadError {
+        origin: "engine".into(),
+        message: format!("cannot create the wasm engine: {e:#}"),
+    }
 }

@@ -84,7 +84,13 @@ impl CallError {
     /// Whether trying the same delivery again may succeed; only such errors are retried
     /// by edge retry policies.
     pub fn retryable(&self) -> bool {
-        matches!(self, CallError::Failed { retryable: true, .. } | CallError::Runtime { .. })
+        matches!(
+            self,
+            CallError::Failed {
+                retryable: true,
+                ..
+            } | CallError::Runtime { .. }
+        )
     }
 }
 

@@ -41,7 +41,9 @@ pub struct EventBus {
 impl EventBus {
     /// A bus that keeps up to `capacity` events per lagging subscriber.
     pub fn new(capacity: usize) -> Self {
-        EventBus { sender: broadcast::channel(capacity.max(16)).0 }
+        EventBus {
+            sender: broadcast::channel(capacity.max(16)).0,
+        }
     }
 
     /// Publishes an event; no subscriber is fine.

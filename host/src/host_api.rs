@@ -60,14 +60,27 @@ pub struct MemoryLimiter {
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.limit {
-            return Err(wasmtime::Error::new(MemoryLimitExceeded { limit: self.limit, desired }));
+            return Err(wasmtime::Error::new(MemoryLimitExceeded {
+                limit: self.limit,
+                desired,
+            }));
         }
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }
@@ -85,13 +98,25 @@ pub struct HostState {
 impl HostState {
     /// A sandboxed state: no files, no network, no environment, no arguments.
     pub fn new(memory_limit: usize) -> HostState {
-        let wasi = WasiCtx::builder().allow_tcp(false).allow_udp(false).inherit_stderr().build();
-        HostState { wasi, table: ResourceTable::new(), limiter: MemoryLimiter { limit: memory_limit }, frame: None }
+        let wasi = WasiCtx::builder()
+            .allow_tcp(false)
+            .allow_udp(false)
+            .inherit_stderr()
+            .build();
+        HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter {
+                limit: memory_limit,
+            },
+            frame: None,
+        }
     }
 
     fn frame(&self) -> Result<&CallFrame, Failure> {
         self.frame.as_ref().ok_or_else(|| Failure {
-            message: "host functions are not available while the component is being introspected".into(),
+            message: "host functions are not available while the component is being introspected"
+                .into(),
             retryable: false,
         })
     }
@@ -99,14 +124,21 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl types::Host for HostState {}
 
 impl host::Host for HostState {
-    async fn output(&mut self, port: String, payload: String) -> wasmtime::Result<Result<Option<String>, Failure>> {
+    async fn output(
+        &mut self,
+        port: String,
+        payload: String,
+    ) -> wasmtime::Result<Result<Option<String>, Failure>> {
         let (shared, node, depth) = match self.frame() {
             Ok(f) => (f.shared.clone(), f.node.clone(), f.depth),
             Err(e) => return Ok(Err(e)),
@@ -116,10 +148,17 @@ impl host::Host for HostState {
         if let Some(f) = self.frame.as_mut() {
             f.waited += started.elapsed();
         }
-        Ok(result.map_err(|e| Failure { message: e.to_string(), retryable: e.retryable() }))
+        Ok(result.map_err(|e| Failure {
+            message: e.to_string(),
+            retryable: e.retryable(),
+        }))
     }
 
-    fn output_detached(&mut self, port: String, payload: String) -> wasmtime::Result<Result<(), Failure>> {
+    fn output_detached(
+        &mut self,
+        port: String,
+        payload: String,
+    ) -> wasmtime::Result<Result<(), Failure>> {
         let (shared, node, depth) = match self.frame() {
             Ok(f) => (f.shared.clone(), f.node.clone(), f.depth),
             Err(e) => return Ok(Err(e)),
@@ -129,7 +168,11 @@ impl host::Host for HostState {
     }
 
     fn detached_in_flight(&mut self) -> wasmtime::Result<u32> {
-        Ok(self.frame.as_ref().map(|f| f.node.detached().load(std::sync::atomic::Ordering::Acquire)).unwrap_or(0))
+        Ok(self
+            .frame
+            .as_ref()
+            .map(|f| f.node.detached().load(std::sync::atomic::Ordering::Acquire))
+            .unwrap_or(0))
     }
 
     async fn sleep(&mut self, ms: u64) -> wasmtime::Result<()> {
@@ -142,7 +185,11 @@ impl host::Host for HostState {
     }
 
     fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
-        let node = self.frame.as_ref().map(|f| f.node.name.as_str()).unwrap_or("-");
+        let node = self
+            .frame
+            .as_ref()
+            .map(|f| f.node.name.as_str())
+            .unwrap_or("-");
         match level {
             LogLevel::Trace => tracing::trace!(node, "{message}"),
             LogLevel::Debug => tracing::debug!(node, "{message}"),
@@ -154,7 +201,10 @@ impl host::Host for HostState {
     }
 
     fn metadata_get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
-        Ok(self.frame.as_ref().and_then(|f| f.node.status().metadata.get(&key).cloned()))
+        Ok(self
+            .frame
+            .as_ref()
+            .and_then(|f| f.node.status().metadata.get(&key).cloned()))
     }
 
     fn metadata_set(&mut self, key: String, value: Option<String>) -> wasmtime::Result<()> {
@@ -165,7 +215,11 @@ impl host::Host for HostState {
     }
 
     fn metadata_list(&mut self) -> wasmtime::Result<Vec<(String, String)>> {
-        Ok(self.frame.as_ref().map(|f| f.node.status().metadata.into_iter().collect()).unwrap_or_default())
+        Ok(self
+            .frame
+            .as_ref()
+            .map(|f| f.node.status().metadata.into_iter().collect())
+            .unwrap_or_default())
     }
 
     fn refresh_status(&mut self) -> wasmtime::Result<()> {
@@ -176,12 +230,17 @@ impl host::Host for HostState {
     }
 
     fn is_leader(&mut self) -> wasmtime::Result<bool> {
-        Ok(self.frame.as_ref().map(|f| f.shared.is_leader()).unwrap_or(false))
+        Ok(self
+            .frame
+            .as_ref()
+            .map(|f| f.shared.is_leader())
+            .unwrap_or(false))
     }
 
     fn set_timer(&mut self, id: String, after_ms: u64) -> wasmtime::Result<()> {
         if let Some(f) = &self.frame {
-            f.shared.set_timer(&f.node, id, Duration::from_millis(after_ms));
+            f.shared
+                .set_timer(&f.node, id, Duration::from_millis(after_ms));
         }
         Ok(())
     }
@@ -221,37 +280,63 @@ impl host::Host for HostState {
 }
 
 fn parse_json(what: &str, text: &str) -> Result<Value, Failure> {
-    serde_json::from_str(text).map_err(|e| Failure { message: format!("{what} is not JSON: {e}"), retryable: false })
+    serde_json::from_str(text).map_err(|e| Failure {
+        message: format!("{what} is not JSON: {e}"),
+        retryable: false,
+    })
 }
 
 impl expr::Host for HostState {
-    fn eval(&mut self, expression: String, data: String) -> wasmtime::Result<Result<String, Failure>> {
-        let Some(f) = &self.frame else { return Ok(Err(self.frame().err().unwrap_or_else(no_frame))) };
+    fn eval(
+        &mut self,
+        expression: String,
+        data: String,
+    ) -> wasmtime::Result<Result<String, Failure>> {
+        let Some(f) = &self.frame else {
+            return Ok(Err(self.frame().err().unwrap_or_else(no_frame)));
+        };
         let data = match parse_json("expression input", &data) {
             Ok(d) => d,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(f.shared.exprs().eval(&expression, &data).map(|v| v.to_string()).map_err(|e| Failure {
-            message: e.to_string(),
-            retryable: false,
-        }))
+        Ok(f.shared
+            .exprs()
+            .eval(&expression, &data)
+            .map(|v| v.to_string())
+            .map_err(|e| Failure {
+                message: e.to_string(),
+                retryable: false,
+            }))
     }
 
-    fn render(&mut self, configuration: String, data: String) -> wasmtime::Result<Result<String, Failure>> {
-        let Some(f) = &self.frame else { return Ok(Err(no_frame())) };
-        let parsed = parse_json("configuration", &configuration).and_then(|c| Ok((c, parse_json("input", &data)?)));
+    fn render(
+        &mut self,
+        configuration: String,
+        data: String,
+    ) -> wasmtime::Result<Result<String, Failure>> {
+        let Some(f) = &self.frame else {
+            return Ok(Err(no_frame()));
+        };
+        let parsed = parse_json("configuration", &configuration)
+            .and_then(|c| Ok((c, parse_json("input", &data)?)));
         let (conf, data) = match parsed {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
         };
         let (value, error) = f.shared.exprs().render(&configuration, &conf, &data);
         Ok(match error {
-            Some(e) => Err(Failure { message: e.to_string(), retryable: false }),
+            Some(e) => Err(Failure {
+                message: e.to_string(),
+                retryable: false,
+            }),
             None => Ok(value.to_string()),
         })
     }
 }
 
 fn no_frame() -> Failure {
-    Failure { message: "no call in progress".into(), retryable: false }
+    Failure {
+        message: "no call in progress".into(),
+        retryable: false,
+    }
 }

@@ -35,7 +35,9 @@ impl<'de> Deserialize<'de> for JsonBytes {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(d)?;
         match value {
-            Value::String(text) => decode_json_text(&text).map(JsonBytes).map_err(serde::de::Error::custom),
+            Value::String(text) => decode_json_text(&text)
+                .map(JsonBytes)
+                .map_err(serde::de::Error::custom),
             other => Ok(JsonBytes(other)),
         }
     }
@@ -52,7 +54,8 @@ fn decode_json_text(text: &str) -> Result<Value, String> {
     {
         return Ok(value);
     }
-    serde_json::from_str(trimmed).map_err(|e| format!("neither base64 of a JSON document nor JSON text: {e}"))
+    serde_json::from_str(trimmed)
+        .map_err(|e| format!("neither base64 of a JSON document nor JSON text: {e}"))
 }
 
 /// Kubernetes object metadata, the fields tinyhost reads; others are accepted and ignored
@@ -225,18 +228,30 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Vec<Resource>, ManifestErro
             field: field.map(|f| format!("document {}: {f}", index + 1)),
             message,
         };
-        let value = serde_norway::Value::deserialize(document).map_err(|e| err(None, format!("invalid YAML: {e}")))?;
+        let value = serde_norway::Value::deserialize(document)
+            .map_err(|e| err(None, format!("invalid YAML: {e}")))?;
         if value.is_null() {
             continue;
         }
-        let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_string();
-        let api = value.get("apiVersion").and_then(|k| k.as_str()).unwrap_or_default().to_string();
+        let kind = value
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or_default()
+            .to_string();
+        let api = value
+            .get("apiVersion")
+            .and_then(|k| k.as_str())
+            .unwrap_or_default()
+            .to_string();
         if kind != "TinyNode" && kind != "TinySignal" {
             tracing::debug!(file = %path.display(), kind, "skipping a document that is not a Tiny Systems resource");
             continue;
         }
         if api != API_VERSION {
-            return Err(err(Some("apiVersion".into()), format!("expected `{API_VERSION}`, found `{api}`")));
+            return Err(err(
+                Some("apiVersion".into()),
+                format!("expected `{API_VERSION}`, found `{api}`"),
+            ));
         }
         let mut mapping = match value {
             serde_norway::Value::Mapping(m) => m,
@@ -269,7 +284,10 @@ where
 {
     let envelope: Envelope<T::Spec> = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        (if path == "." { None } else { Some(path) }, e.into_inner().to_string())
+        (
+            if path == "." { None } else { Some(path) },
+            e.into_inner().to_string(),
+        )
     })?;
     if envelope.metadata.name.trim().is_empty() {
         return Err((Some("metadata.name".into()), "must not be empty".into()));
@@ -289,12 +307,18 @@ impl HasSpec for TinySignal {
 }
 impl From<Envelope<TinyNodeSpec>> for TinyNode {
     fn from(e: Envelope<TinyNodeSpec>) -> Self {
-        TinyNode { metadata: e.metadata, spec: e.spec }
+        TinyNode {
+            metadata: e.metadata,
+            spec: e.spec,
+        }
     }
 }
 impl From<Envelope<TinySignalSpec>> for TinySignal {
     fn from(e: Envelope<TinySignalSpec>) -> Self {
-        TinySignal { metadata: e.metadata, spec: e.spec }
+        TinySignal {
+            metadata: e.metadata,
+            spec: e.spec,
+        }
     }
 }
 
@@ -325,29 +349,49 @@ mod tests {
             "apiVersion: {API_VERSION}\nkind: TinyNode\nmetadata: {{name: n}}\nspec:\n  module: m\n  component: c\n  ports:\n  - {{port: _settings, configuration: {b64}}}\n  - {{port: in, from: 'x:out', configuration: {{b: 2}}}}\n"
         );
         let res = parse_file(Path::new("f.yaml"), &yaml).unwrap_or_default();
-        let Some(Resource::Node(node)) = res.first() else { panic!("no node parsed") };
+        let Some(Resource::Node(node)) = res.first() else {
+            panic!("no node parsed")
+        };
         assert_eq!(node.spec.settings(), Some(&serde_json::json!({"a": 1})));
-        assert_eq!(node.spec.ports[1].configuration, Some(JsonBytes(serde_json::json!({"b": 2}))));
+        assert_eq!(
+            node.spec.ports[1].configuration,
+            Some(JsonBytes(serde_json::json!({"b": 2})))
+        );
     }
 
     #[test]
     fn unknown_field_is_named() {
-        let yaml = format!("apiVersion: {API_VERSION}\nkind: TinyNode\nmetadata: {{name: n}}\nspec: {{module: m, component: c, colour: red}}\n");
-        let err = parse_file(Path::new("f.yaml"), &yaml).err().map(|e| e.to_string()).unwrap_or_default();
+        let yaml = format!(
+            "apiVersion: {API_VERSION}\nkind: TinyNode\nmetadata: {{name: n}}\nspec: {{module: m, component: c, colour: red}}\n"
+        );
+        let err = parse_file(Path::new("f.yaml"), &yaml)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("f.yaml") && err.contains("colour"), "{err}");
     }
 
     #[test]
     fn missing_required_field_is_named() {
-        let yaml = format!("apiVersion: {API_VERSION}\nkind: TinyNode\nmetadata: {{name: n}}\nspec: {{module: m}}\n");
-        let err = parse_file(Path::new("f.yaml"), &yaml).err().map(|e| e.to_string()).unwrap_or_default();
+        let yaml = format!(
+            "apiVersion: {API_VERSION}\nkind: TinyNode\nmetadata: {{name: n}}\nspec: {{module: m}}\n"
+        );
+        let err = parse_file(Path::new("f.yaml"), &yaml)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("component"), "{err}");
     }
 
     #[test]
     fn invalid_json_in_byte_field_is_named() {
-        let yaml = format!("apiVersion: {API_VERSION}\nkind: TinyNode\nmetadata: {{name: n}}\nspec:\n  module: m\n  component: c\n  ports: [{{port: _settings, configuration: '{{nope'}}]\n");
-        let err = parse_file(Path::new("f.yaml"), &yaml).err().map(|e| e.to_string()).unwrap_or_default();
+        let yaml = format!(
+            "apiVersion: {API_VERSION}\nkind: TinyNode\nmetadata: {{name: n}}\nspec:\n  module: m\n  component: c\n  ports: [{{port: _settings, configuration: '{{nope'}}]\n"
+        );
+        let err = parse_file(Path::new("f.yaml"), &yaml)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("spec.ports[0].configuration"), "{err}");
     }
 
@@ -355,7 +399,10 @@ mod tests {
     fn addresses_split_at_last_colon() {
         assert_eq!(split_address("a.b.c:out"), Some(("a.b.c", "out")));
         assert_eq!(split_address("nope"), None);
-        assert_eq!(module_of("1a2b3c4d.common-module.router-x"), Some("common-module"));
+        assert_eq!(
+            module_of("1a2b3c4d.common-module.router-x"),
+            Some("common-module")
+        );
         assert_eq!(module_of("short"), None);
     }
 }

@@ -18,7 +18,9 @@ pub struct EdgeMapping {
 impl EdgeMapping {
     /// Compiles `configuration`; parse errors are reported when it is rendered.
     pub fn compile(configuration: &Value) -> Self {
-        EdgeMapping { mapping: Mapping::compile(configuration) }
+        EdgeMapping {
+            mapping: Mapping::compile(configuration),
+        }
     }
 
     /// Whether this is an edge "without configuration" (null or `{}`).
@@ -74,10 +76,15 @@ impl ExprCache {
 
     /// Renders a configuration value against `data`; the first error, if any, is returned
     /// alongside the rendered value.
-    pub fn render(&self, configuration_text: &str, configuration: &Value, data: &Value) -> (Value, Option<ExprError>) {
-        let mapping = self
-            .mappings
-            .get_with_by_ref(configuration_text, || Arc::new(Mapping::compile(configuration)));
+    pub fn render(
+        &self,
+        configuration_text: &str,
+        configuration: &Value,
+        data: &Value,
+    ) -> (Value, Option<ExprError>) {
+        let mapping = self.mappings.get_with_by_ref(configuration_text, || {
+            Arc::new(Mapping::compile(configuration))
+        });
         let rendered = mapping.render(data);
         (rendered.value, rendered.errors.into_iter().next())
     }

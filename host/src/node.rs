@@ -133,7 +133,12 @@ pub struct Node {
 
 impl Node {
     /// Builds a node from its manifest; edges and mappings are compiled here, once.
-    pub fn new(id: u64, manifest: TinyNode, component: Option<Arc<ComponentEntry>>, metadata: BTreeMap<String, String>) -> Node {
+    pub fn new(
+        id: u64,
+        manifest: TinyNode,
+        component: Option<Arc<ComponentEntry>>,
+        metadata: BTreeMap<String, String>,
+    ) -> Node {
         let mut edges: HashMap<String, Vec<Edge>> = HashMap::new();
         let mut seen = std::collections::HashSet::new();
         for e in &manifest.spec.edges {
@@ -164,9 +169,19 @@ impl Node {
         }
         let labels = &manifest.metadata.labels;
         let identity = Identity {
-            namespace: manifest.metadata.namespace.clone().unwrap_or_else(|| "local".into()),
-            flow: labels.get(manifest::LABEL_FLOW).cloned().unwrap_or_default(),
-            project: labels.get(manifest::LABEL_PROJECT).cloned().unwrap_or_default(),
+            namespace: manifest
+                .metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "local".into()),
+            flow: labels
+                .get(manifest::LABEL_FLOW)
+                .cloned()
+                .unwrap_or_default(),
+            project: labels
+                .get(manifest::LABEL_PROJECT)
+                .cloned()
+                .unwrap_or_default(),
             module: manifest.spec.module.clone(),
         };
         let status = NodeStatus {
@@ -201,7 +216,9 @@ impl Node {
 
     /// The compiled mapping for messages from `from` (`node:port`) into `port`.
     pub fn mapping(&self, from: &str, port: &str) -> Option<Arc<EdgeMapping>> {
-        self.mappings.get(&(from.to_string(), port.to_string())).cloned()
+        self.mappings
+            .get(&(from.to_string(), port.to_string()))
+            .cloned()
     }
 
     /// The default configuration of a port (delivered by edges without configuration).
@@ -211,7 +228,10 @@ impl Node {
 
     /// Whether the node currently has a port of that name.
     pub fn has_port(&self, port: &str) -> bool {
-        self.port_defs.read().map(|p| p.iter().any(|d| d.name == port)).unwrap_or(false)
+        self.port_defs
+            .read()
+            .map(|p| p.iter().any(|d| d.name == port))
+            .unwrap_or(false)
     }
 
     /// The current settings.
@@ -236,7 +256,8 @@ impl Node {
         let mut defaults = HashMap::new();
         let mut published = Vec::new();
         for p in &ports {
-            let configuration: Value = serde_json::from_str(&p.configuration).unwrap_or(Value::Null);
+            let configuration: Value =
+                serde_json::from_str(&p.configuration).unwrap_or(Value::Null);
             defaults.insert(p.name.clone(), configuration.clone());
             if HIDDEN_PORTS.contains(&p.name.as_str()) {
                 continue;
@@ -246,7 +267,11 @@ impl Node {
                 label: p.label.clone(),
                 position: position_number(p.position),
                 source: p.source,
-                schema: p.schema.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null),
+                schema: p
+                    .schema
+                    .as_deref()
+                    .and_then(|s| serde_json::from_str(s).ok())
+                    .unwrap_or(Value::Null),
                 configuration,
             });
         }
@@ -300,5 +325,9 @@ fn position_number(p: Position) -> u8 {
 
 /// Component info in status form.
 pub fn component_status(info: &ComponentInfo) -> ComponentStatus {
-    ComponentStatus { description: info.description.clone(), info: info.info.clone(), tags: info.tags.clone() }
+    ComponentStatus {
+        description: info.description.clone(),
+        info: info.info.clone(),
+        tags: info.tags.clone(),
+    }
 }

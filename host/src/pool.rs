@@ -62,7 +62,9 @@ pub struct InstancePool {
 
 impl std::fmt::Debug for InstancePool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InstancePool").field("origin", &self.origin).finish_non_exhaustive()
+        f.debug_struct("InstancePool")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,8 +77,17 @@ enum Outcome {
 
 impl InstancePool {
     /// A pool over a pre-instantiated component.
-    pub fn new(origin: String, engine: Arc<HostEngine>, pre: FlowComponentPre<HostState>) -> InstancePool {
-        InstancePool { origin, engine, pre, idle: Mutex::new(Vec::new()) }
+    pub fn new(
+        origin: String,
+        engine: Arc<HostEngine>,
+        pre: FlowComponentPre<HostState>,
+    ) -> InstancePool {
+        InstancePool {
+            origin,
+            engine,
+            pre,
+            idle: Mutex::new(Vec::new()),
+        }
     }
 
     /// Where the component came from (file path or `builtin:`).
@@ -97,7 +108,11 @@ impl InstancePool {
         });
         store.set_epoch_deadline(1);
         let bindings = self.pre.instantiate_async(&mut store).await?;
-        Ok(Instance { store, bindings, nodes: HashMap::new() })
+        Ok(Instance {
+            store,
+            bindings,
+            nodes: HashMap::new(),
+        })
     }
 
     async fn take(&self) -> wasmtime::Result<Instance> {
@@ -109,7 +124,9 @@ impl InstancePool {
     }
 
     fn give_back(&self, mut instance: Instance) {
-        instance.nodes.retain(|_, slot| slot.node.upgrade().is_some_and(|n| !n.is_retired()));
+        instance
+            .nodes
+            .retain(|_, slot| slot.node.upgrade().is_some_and(|n| !n.is_retired()));
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE
         {
@@ -119,8 +136,15 @@ impl InstancePool {
 
     /// The components the file carries (introspection, no node involved).
     pub async fn components(&self) -> Result<Vec<ComponentInfo>, CallError> {
-        let mut instance = self.take().await.map_err(|e| introspection_error(&self.origin, e))?;
-        let result = instance.bindings.tinysystems_component_component().call_components(&mut instance.store).await;
+        let mut instance = self
+            .take()
+            .await
+            .map_err(|e| introspection_error(&self.origin, e))?;
+        let result = instance
+            .bindings
+            .tinysystems_component_component()
+            .call_components(&mut instance.store)
+            .await;
         match result {
             Ok(list) => {
                 self.give_back(instance);
@@ -131,9 +155,16 @@ impl InstancePool {
     }
 
     /// The ports of `component` for `settings` (JSON text).
-    pub async fn ports(&self, component: &str, settings: Option<&str>) -> Result<Vec<PortDef>, CallError> {
+    pub async fn ports(
+        &self,
+        component: &str,
+        settings: Option<&str>,
+    ) -> Result<Vec<PortDef>, CallError> {
         let settings = settings.map(str::to_string);
-        let mut instance = self.take().await.map_err(|e| introspection_error(&self.origin, e))?;
+        let mut instance = self
+            .take()
+            .await
+            .map_err(|e| introspection_error(&self.origin, e))?;
         instance.store.set_epoch_deadline(1);
         let result = instance
             .bindings
@@ -143,7 +174,11 @@ impl InstancePool {
         match result {
             Ok(answer) => {
                 self.give_back(instance);
-                answer.map_err(|f| CallError::Failed { node: component.to_string(), message: f.message, retryable: f.retryable })
+                answer.map_err(|f| CallError::Failed {
+                    node: component.to_string(),
+                    message: f.message,
+                    retryable: f.retryable,
+                })
             }
             Err(e) => Err(introspection_error(&self.origin, e)),
         }
@@ -151,7 +186,13 @@ impl InstancePool {
 
     /// Runs `op` for `node` on a borrowed instance. `depth` is the hop count of the
     /// message that caused the call.
-    pub async fn call(&self, shared: &Arc<Shared>, node: &Arc<Node>, depth: u32, op: Op<'_>) -> Result<Option<String>, CallError> {
+    pub async fn call(
+        &self,
+        shared: &Arc<Shared>,
+        node: &Arc<Node>,
+        depth: u32,
+        op: Op<'_>,
+    ) -> Result<Option<String>, CallError> {
         let mut instance = self.take().await.map_err(|e| CallError::Runtime {
             node: node.name.clone(),
             message: format!("cannot instantiate component {}: {e:#}", self.origin),
@@ -194,7 +235,11 @@ async fn run(instance: &mut Instance, node: &Arc<Node>, op: Op<'_>) -> Outcome {
                 Ok(r) => r,
                 Err(e) => return Outcome::Broken(classify(name, store, e)),
             };
-            instance.nodes.entry(node.id).or_insert(NodeSlot { resource, settings_version: 0, node: Arc::downgrade(node) })
+            instance.nodes.entry(node.id).or_insert(NodeSlot {
+                resource,
+                settings_version: 0,
+                node: Arc::downgrade(node),
+            })
         }
     };
 
@@ -203,7 +248,10 @@ async fn run(instance: &mut Instance, node: &Arc<Node>, op: Op<'_>) -> Outcome {
     if !matches!(op, Op::Settings(_)) && slot.settings_version != current.version {
         if let Some(text) = &current.text {
             let text = text.to_string();
-            match guest.call_on_settings(&mut *store, slot.resource, &text).await {
+            match guest
+                .call_on_settings(&mut *store, slot.resource, &text)
+                .await
+            {
                 Ok(Ok(())) => slot.settings_version = current.version,
                 Ok(Err(f)) => {
                     return Outcome::Answered(Err(CallError::Failed {
@@ -232,13 +280,27 @@ async fn run(instance: &mut Instance, node: &Arc<Node>, op: Op<'_>) -> Outcome {
             answer.map(|r| r.map(|()| None))
         }
         Op::Control(text) => guest.call_on_control(&mut *store, resource, text).await,
-        Op::Reconcile => guest.call_on_reconcile(&mut *store, resource).await.map(|r| r.map(|()| None)),
-        Op::Timer(id) => guest.call_on_timer(&mut *store, resource, id).await.map(|r| r.map(|()| None)),
-        Op::Handle(port, payload) => guest.call_handle(&mut *store, resource, port, payload).await,
+        Op::Reconcile => guest
+            .call_on_reconcile(&mut *store, resource)
+            .await
+            .map(|r| r.map(|()| None)),
+        Op::Timer(id) => guest
+            .call_on_timer(&mut *store, resource, id)
+            .await
+            .map(|r| r.map(|()| None)),
+        Op::Handle(port, payload) => {
+            guest
+                .call_handle(&mut *store, resource, port, payload)
+                .await
+        }
     };
     match result {
         Ok(Ok(value)) => Outcome::Answered(Ok(value)),
-        Ok(Err(f)) => Outcome::Answered(Err(CallError::Failed { node: name.to_string(), message: f.message, retryable: f.retryable })),
+        Ok(Err(f)) => Outcome::Answered(Err(CallError::Failed {
+            node: name.to_string(),
+            message: f.message,
+            retryable: f.retryable,
+        })),
         Err(e) => Outcome::Broken(classify(name, store, e)),
     }
 }
@@ -246,13 +308,27 @@ async fn run(instance: &mut Instance, node: &Arc<Node>, op: Op<'_>) -> Outcome {
 /// Turns a wasmtime error (trap, interruption, limiter refusal) into a call error.
 fn classify(node: &str, store: &Store<HostState>, e: wasmtime::Error) -> CallError {
     if e.downcast_ref::<TimeLimitExceeded>().is_some() {
-        let limit_ms = store.data().frame.as_ref().map(|f| f.time_limit.as_millis() as u64).unwrap_or(0);
-        return CallError::TimeLimit { node: node.to_string(), limit_ms };
+        let limit_ms = store
+            .data()
+            .frame
+            .as_ref()
+            .map(|f| f.time_limit.as_millis() as u64)
+            .unwrap_or(0);
+        return CallError::TimeLimit {
+            node: node.to_string(),
+            limit_ms,
+        };
     }
     if let Some(m) = e.downcast_ref::<MemoryLimitExceeded>() {
-        return CallError::MemoryLimit { node: node.to_string(), limit_bytes: m.limit };
+        return CallError::MemoryLimit {
+            node: node.to_string(),
+            limit_bytes: m.limit,
+        };
     }
-    CallError::Trap { node: node.to_string(), message: trap_message(&e) }
+    CallError::Trap {
+        node: node.to_string(),
+        message: trap_message(&e),
+    }
 }
 
 fn trap_message(e: &wasmtime::Error) -> String {
@@ -264,5 +340,8 @@ fn trap_message(e: &wasmtime::Error) -> String {
 }
 
 fn introspection_error(origin: &str, e: wasmtime::Error) -> CallError {
-    CallError::Runtime { node: origin.to_string(), message: format!("introspection failed: {e:#}") }
+    CallError::Runtime {
+        node: origin.to_string(),
+        message: format!("introspection failed: {e:#}"),
+    }
 }

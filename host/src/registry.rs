@@ -37,7 +37,10 @@ pub enum ComponentSource {
 impl ComponentSource {
     /// The embedded built-ins.
     pub fn builtins() -> ComponentSource {
-        ComponentSource::Bytes { origin: "builtin:common".into(), bytes: Cow::Borrowed(BUILTINS_WASM) }
+        ComponentSource::Bytes {
+            origin: "builtin:common".into(),
+            bytes: Cow::Borrowed(BUILTINS_WASM),
+        }
     }
 }
 
@@ -62,7 +65,10 @@ pub struct Registry {
 impl Registry {
     /// Loads every source. A file that fails is recorded in [`Registry::errors`] and the
     /// rest still load; the first file to define a component name wins.
-    pub async fn load(engine: &Arc<HostEngine>, sources: &[ComponentSource]) -> Result<Registry, LoadError> {
+    pub async fn load(
+        engine: &Arc<HostEngine>,
+        sources: &[ComponentSource],
+    ) -> Result<Registry, LoadError> {
         let linker = linker(engine)?;
         let mut registry = Registry::default();
         for source in sources {
@@ -108,23 +114,37 @@ impl Registry {
 /// host interfaces.
 fn linker(engine: &HostEngine) -> Result<Linker<HostState>, LoadError> {
     let mut linker = Linker::new(engine.engine());
-    let err = |e: wasmtime::Error| LoadError { origin: "linker".into(), message: format!("{e:#}") };
+    let err = |e: wasmtime::Error| LoadError {
+        origin: "linker".into(),
+        message: format!("{e:#}"),
+    };
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(err)?;
-    FlowComponent::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(err)?;
+    FlowComponent::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+        .map_err(err)?;
     Ok(linker)
 }
 
-fn read_source(source: &ComponentSource, errors: &mut Vec<LoadError>) -> Vec<(String, Cow<'static, [u8]>)> {
+fn read_source(
+    source: &ComponentSource,
+    errors: &mut Vec<LoadError>,
+) -> Vec<(String, Cow<'static, [u8]>)> {
     match source {
         ComponentSource::Bytes { origin, bytes } => vec![(origin.clone(), bytes.clone())],
         ComponentSource::Path(path) => {
-            let files = if path.is_dir() { wasm_files(path, errors) } else { vec![path.clone()] };
+            let files = if path.is_dir() {
+                wasm_files(path, errors)
+            } else {
+                vec![path.clone()]
+            };
             files
                 .into_iter()
                 .filter_map(|file| match std::fs::read(&file) {
                     Ok(bytes) => Some((file.display().to_string(), Cow::Owned(bytes))),
                     Err(e) => {
-                        errors.push(LoadError { origin: file.display().to_string(), message: format!("cannot read: {e}") });
+                        errors.push(LoadError {
+                            origin: file.display().to_string(),
+                            message: format!("cannot read: {e}"),
+                        });
                         None
                     }
                 })
@@ -145,19 +165,36 @@ fn wasm_files(dir: &Path, errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
             files
         }
         Err(e) => {
-            errors.push(LoadError { origin: dir.display().to_string(), message: format!("cannot list folder: {e}") });
+            errors.push(LoadError {
+                origin: dir.display().to_string(),
+                message: format!("cannot list folder: {e}"),
+            });
             Vec::new()
         }
     }
 }
 
-async fn load_file(engine: &Arc<HostEngine>, linker: &Linker<HostState>, origin: &str, bytes: &[u8]) -> Result<Vec<ComponentEntry>, LoadError> {
-    let err = |message: String| LoadError { origin: origin.to_string(), message };
+async fn load_file(
+    engine: &Arc<HostEngine>,
+    linker: &Linker<HostState>,
+    origin: &str,
+    bytes: &[u8],
+) -> Result<Vec<ComponentEntry>, LoadError> {
+    let err = |message: String| LoadError {
+        origin: origin.to_string(),
+        message,
+    };
     let component = engine.load_component(origin, bytes)?;
-    let pre = linker
-        .instantiate_pre(&component)
-        .map_err(|e| err(format!("cannot link (does it implement the tinysystems:component world?): {e:#}")))?;
-    let pre = FlowComponentPre::new(pre).map_err(|e| err(format!("does not export the tinysystems:component world: {e:#}")))?;
+    let pre = linker.instantiate_pre(&component).map_err(|e| {
+        err(format!(
+            "cannot link (does it implement the tinysystems:component world?): {e:#}"
+        ))
+    })?;
+    let pre = FlowComponentPre::new(pre).map_err(|e| {
+        err(format!(
+            "does not export the tinysystems:component world: {e:#}"
+        ))
+    })?;
     let pool = Arc::new(InstancePool::new(origin.to_string(), engine.clone(), pre));
     let infos = pool.components().await.map_err(|e| err(e.to_string()))?;
     if infos.is_empty() {
@@ -165,8 +202,15 @@ async fn load_file(engine: &Arc<HostEngine>, linker: &Linker<HostState>, origin:
     }
     let mut entries = Vec::new();
     for info in infos {
-        let default_ports = pool.ports(&info.name, None).await.map_err(|e| err(format!("component `{}`: {e}", info.name)))?;
-        entries.push(ComponentEntry { info, default_ports, pool: pool.clone() });
+        let default_ports = pool
+            .ports(&info.name, None)
+            .await
+            .map_err(|e| err(format!("component `{}`: {e}", info.name)))?;
+        entries.push(ComponentEntry {
+            info,
+            default_ports,
+            pool: pool.clone(),
+        });
     }
     Ok(entries)
 }

@@ -112,7 +112,13 @@ impl Runtime {
         if config.builtins {
             sources.push(ComponentSource::builtins());
         }
-        sources.extend(config.component_paths.iter().cloned().map(ComponentSource::Path));
+        sources.extend(
+            config
+                .component_paths
+                .iter()
+                .cloned()
+                .map(ComponentSource::Path),
+        );
         let registry = Registry::load(&engine, &sources).await?;
         let shared = Arc::new_cyclic(|me| Shared {
             engine,
@@ -156,8 +162,12 @@ impl Runtime {
     /// Delivers a raw payload to `node:port` as a signal does (no edge mapping) and waits
     /// for the whole downstream subtree; returns its response.
     pub async fn send(&self, to: &str, payload: &Value) -> Result<Option<Value>, CallError> {
-        let (node, port) = manifest::split_address(to).ok_or_else(|| CallError::BadAddress(to.to_string()))?;
-        let reply = self.shared.deliver_raw("signal", node, port, payload.to_string(), 0).await?;
+        let (node, port) =
+            manifest::split_address(to).ok_or_else(|| CallError::BadAddress(to.to_string()))?;
+        let reply = self
+            .shared
+            .deliver_raw("signal", node, port, payload.to_string(), 0)
+            .await?;
         Ok(reply.and_then(|text| serde_json::from_str(&text).ok()))
     }
 
@@ -168,7 +178,12 @@ impl Runtime {
 
     /// Names of the running nodes, sorted.
     pub fn node_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.shared.nodes.read().map(|n| n.keys().cloned().collect()).unwrap_or_default();
+        let mut names: Vec<String> = self
+            .shared
+            .nodes
+            .read()
+            .map(|n| n.keys().cloned().collect())
+            .unwrap_or_default();
         names.sort();
         names
     }
@@ -187,7 +202,12 @@ impl Runtime {
     /// Stops timers and drops every node.
     pub async fn shutdown(&self) {
         self.shared.timers.cancel_all();
-        let nodes: Vec<Arc<Node>> = self.shared.nodes.write().map(|mut n| n.drain().map(|(_, v)| v).collect()).unwrap_or_default();
+        let nodes: Vec<Arc<Node>> = self
+            .shared
+            .nodes
+            .write()
+            .map(|mut n| n.drain().map(|(_, v)| v).collect())
+            .unwrap_or_default();
         for node in nodes {
             node.retire();
         }
@@ -201,7 +221,10 @@ impl Shared {
     }
 
     fn all_nodes(&self) -> Vec<Arc<Node>> {
-        self.nodes.read().map(|n| n.values().cloned().collect()).unwrap_or_default()
+        self.nodes
+            .read()
+            .map(|n| n.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The expression caches used by the `expr` import.
@@ -216,12 +239,18 @@ impl Shared {
 
     /// Publishes the node's status.
     pub fn publish_status(&self, node: &Node) {
-        self.events.publish(Event::Status { node: node.name.clone(), status: Box::new(node.status()) });
+        self.events.publish(Event::Status {
+            node: node.name.clone(),
+            status: Box::new(node.status()),
+        });
     }
 
     fn set_status(&self, node: &Node, f: impl FnOnce(&mut NodeStatus)) {
         if let Some(status) = node.update_status(f) {
-            self.events.publish(Event::Status { node: node.name.clone(), status: Box::new(status) });
+            self.events.publish(Event::Status {
+                node: node.name.clone(),
+                status: Box::new(status),
+            });
         }
     }
 
@@ -259,8 +288,12 @@ impl Shared {
         if !self.is_leader() {
             return;
         }
-        let Some(node) = self.node(node_name) else { return };
-        let Some(entry) = node.component.clone() else { return };
+        let Some(node) = self.node(node_name) else {
+            return;
+        };
+        let Some(entry) = node.component.clone() else {
+            return;
+        };
         if let Err(e) = entry.pool.call(self, &node, 0, Op::Timer(id)).await {
             tracing::warn!(node = node_name, timer = id, error = %e, "timer handler failed");
         }
@@ -270,7 +303,8 @@ impl Shared {
         let _one_at_a_time = self.apply_lock.lock().await;
         let mut report = ApplyReport::default();
         let mut changed = Vec::new();
-        let wanted: std::collections::HashSet<String> = desired.iter().map(|n| n.metadata.name.clone()).collect();
+        let wanted: std::collections::HashSet<String> =
+            desired.iter().map(|n| n.metadata.name.clone()).collect();
 
         for manifest in desired {
             let name = manifest.metadata.name.clone();
@@ -283,7 +317,12 @@ impl Shared {
                 None => self.state.load(&name),
             };
             let component = self.registry.get(&manifest.spec.component);
-            let node = Arc::new(Node::new(self.next_id.fetch_add(1, Ordering::Relaxed), manifest, component, metadata));
+            let node = Arc::new(Node::new(
+                self.next_id.fetch_add(1, Ordering::Relaxed),
+                manifest,
+                component,
+                metadata,
+            ));
             if let Some(old) = &existing {
                 // Carry the control state and the accepted settings over to the new incarnation.
                 let control = old.status().control;
@@ -304,7 +343,11 @@ impl Shared {
 
         let removed: Vec<Arc<Node>> = match self.nodes.write() {
             Ok(mut nodes) => {
-                let gone: Vec<String> = nodes.keys().filter(|k| !wanted.contains(*k)).cloned().collect();
+                let gone: Vec<String> = nodes
+                    .keys()
+                    .filter(|k| !wanted.contains(*k))
+                    .cloned()
+                    .collect();
                 gone.iter().filter_map(|k| nodes.remove(k)).collect()
             }
             Err(_) => Vec::new(),
@@ -352,7 +395,11 @@ impl Shared {
         if let Some(settings) = node.manifest.spec.settings() {
             let owned = settings.to_string();
             let text: Arc<str> = Arc::from(owned.as_str());
-            let already = self.delivered_settings.lock().ok().and_then(|d| d.get(&node.name).cloned());
+            let already = self
+                .delivered_settings
+                .lock()
+                .ok()
+                .and_then(|d| d.get(&node.name).cloned());
             if already.as_deref() != Some(&*text) {
                 match entry.pool.call(self, node, 0, Op::Settings(&owned)).await {
                     Ok(_) => {
@@ -385,9 +432,15 @@ impl Shared {
 
     /// Re-reads the node's ports for its current settings (ports are dynamic).
     pub(crate) async fn refresh_ports(&self, node: &Arc<Node>) {
-        let Some(entry) = node.component.clone() else { return };
+        let Some(entry) = node.component.clone() else {
+            return;
+        };
         let settings = node.settings().text;
-        match entry.pool.ports(&node.manifest.spec.component, settings.as_deref()).await {
+        match entry
+            .pool
+            .ports(&node.manifest.spec.component, settings.as_deref())
+            .await
+        {
             Ok(ports) => node.set_ports(ports),
             Err(e) => self.set_status(node, |s| {
                 s.status = format!("ports: {e}");
@@ -402,14 +455,22 @@ impl Shared {
         let mut problems = Vec::new();
         for edge in node.manifest.spec.edges.iter() {
             let Some((to_node, to_port)) = manifest::split_address(&edge.to) else {
-                problems.push(format!("edge `{}`: invalid target `{}` (expected node:port)", edge.id, edge.to));
+                problems.push(format!(
+                    "edge `{}`: invalid target `{}` (expected node:port)",
+                    edge.id, edge.to
+                ));
                 continue;
             };
             match self.node(to_node) {
-                None => problems.push(format!("edge `{}`: target node `{to_node}` not found", edge.id)),
-                Some(target) if target.component.is_some() && !target.has_port(to_port) => {
-                    problems.push(format!("edge `{}`: node `{to_node}` has no port `{to_port}`", edge.id))
-                }
+                None => problems.push(format!(
+                    "edge `{}`: target node `{to_node}` not found",
+                    edge.id
+                )),
+                Some(target) if target.component.is_some() && !target.has_port(to_port) => problems
+                    .push(format!(
+                        "edge `{}`: node `{to_node}` has no port `{to_port}`",
+                        edge.id
+                    )),
                 Some(_) => {}
             }
         }
@@ -433,7 +494,9 @@ impl Shared {
 
     /// Lets the component resume work recorded in metadata (start-up, leadership gained).
     pub(crate) async fn reconcile(self: &Arc<Self>, node: &Arc<Node>) {
-        let Some(entry) = node.component.clone() else { return };
+        let Some(entry) = node.component.clone() else {
+            return;
+        };
         if node.status().error && node.status().status.starts_with("settings:") {
             return;
         }

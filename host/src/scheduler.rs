@@ -28,7 +28,13 @@ pub const RECONCILE_PORT: &str = "_reconcile";
 impl Shared {
     /// A node emits `payload` on its source port `port`: deliver along every edge and wait
     /// for all of them.
-    pub fn emit(self: Arc<Self>, node: Arc<Node>, port: String, payload: String, depth: u32) -> BoxFuture<'static, Result<Option<String>, CallError>> {
+    pub fn emit(
+        self: Arc<Self>,
+        node: Arc<Node>,
+        port: String,
+        payload: String,
+        depth: u32,
+    ) -> BoxFuture<'static, Result<Option<String>, CallError>> {
         Box::pin(async move {
             if port == RECONCILE_PORT {
                 self.publish_status(&node);
@@ -37,12 +43,23 @@ impl Shared {
             if port == CONTROL_PORT {
                 let data: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
                 if let Some(status) = node.update_status(|s| s.control = Some(data.clone())) {
-                    self.events.publish(Event::Status { node: node.name.clone(), status: Box::new(status) });
+                    self.events.publish(Event::Status {
+                        node: node.name.clone(),
+                        status: Box::new(status),
+                    });
                 }
-                self.events.publish(Event::Output { node: node.name.clone(), port: port.clone(), data });
+                self.events.publish(Event::Output {
+                    node: node.name.clone(),
+                    port: port.clone(),
+                    data,
+                });
             } else if self.trace_outputs && self.events.has_subscribers() {
                 let data: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
-                self.events.publish(Event::Output { node: node.name.clone(), port: port.clone(), data });
+                self.events.publish(Event::Output {
+                    node: node.name.clone(),
+                    port: port.clone(),
+                    data,
+                });
             }
             let edges = node.edges(&port);
             if edges.is_empty() {
@@ -52,7 +69,9 @@ impl Shared {
             if let [edge] = edges {
                 return self.deliver_edge(&from, edge, &payload, depth).await;
             }
-            let deliveries = edges.iter().map(|edge| self.deliver_edge(&from, edge, &payload, depth));
+            let deliveries = edges
+                .iter()
+                .map(|edge| self.deliver_edge(&from, edge, &payload, depth));
             let results = futures::future::join_all(deliveries).await;
             let mut first_error = None;
             for result in results {
@@ -72,7 +91,13 @@ impl Shared {
     }
 
     /// `output-detached`: deliver in the background, counting in-flight deliveries.
-    pub fn emit_detached(self: Arc<Self>, node: Arc<Node>, port: String, payload: String, depth: u32) {
+    pub fn emit_detached(
+        self: Arc<Self>,
+        node: Arc<Node>,
+        port: String,
+        payload: String,
+        depth: u32,
+    ) {
         node.detached().fetch_add(1, Ordering::AcqRel);
         tokio::spawn(async move {
             let name = node.name.clone();
@@ -84,7 +109,13 @@ impl Shared {
         });
     }
 
-    async fn deliver_edge(self: &Arc<Self>, from: &str, edge: &Edge, payload: &str, depth: u32) -> Result<Option<String>, CallError> {
+    async fn deliver_edge(
+        self: &Arc<Self>,
+        from: &str,
+        edge: &Edge,
+        payload: &str,
+        depth: u32,
+    ) -> Result<Option<String>, CallError> {
         let Some(policy) = &edge.retry else {
             return self.deliver_mapped(from, edge, payload, depth).await;
         };
@@ -94,7 +125,12 @@ impl Shared {
         loop {
             let result = match policy.timeout_ms {
                 0 => self.deliver_mapped(from, edge, payload, depth).await,
-                ms => match tokio::time::timeout(Duration::from_millis(ms), self.deliver_mapped(from, edge, payload, depth)).await {
+                ms => match tokio::time::timeout(
+                    Duration::from_millis(ms),
+                    self.deliver_mapped(from, edge, payload, depth),
+                )
+                .await
+                {
                     Ok(r) => r,
                     Err(_) => Err(CallError::Failed {
                         node: edge.to_node.clone(),
@@ -115,8 +151,16 @@ impl Shared {
         }
     }
 
-    async fn deliver_mapped(self: &Arc<Self>, from: &str, edge: &Edge, payload: &str, depth: u32) -> Result<Option<String>, CallError> {
-        let target = self.node(&edge.to_node).ok_or_else(|| CallError::NodeNotFound(edge.to_node.clone()))?;
+    async fn deliver_mapped(
+        self: &Arc<Self>,
+        from: &str,
+        edge: &Edge,
+        payload: &str,
+        depth: u32,
+    ) -> Result<Option<String>, CallError> {
+        let target = self
+            .node(&edge.to_node)
+            .ok_or_else(|| CallError::NodeNotFound(edge.to_node.clone()))?;
         let data = match target.mapping(from, &edge.to_port) {
             Some(mapping) => {
                 let message: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
@@ -127,7 +171,10 @@ impl Shared {
             None => match target.port_default(&edge.to_port) {
                 Some(default) => default.to_string(),
                 None if target.component.is_some() => {
-                    return Err(CallError::PortNotFound { node: edge.to_node.clone(), port: edge.to_port.clone() });
+                    return Err(CallError::PortNotFound {
+                        node: edge.to_node.clone(),
+                        port: edge.to_port.clone(),
+                    });
                 }
                 None => "null".to_string(),
             },
@@ -136,23 +183,47 @@ impl Shared {
     }
 
     /// Delivers a payload as is (signals, `Runtime::send`).
-    pub async fn deliver_raw(self: &Arc<Self>, from: &str, node: &str, port: &str, payload: String, depth: u32) -> Result<Option<String>, CallError> {
-        let target = self.node(node).ok_or_else(|| CallError::NodeNotFound(node.to_string()))?;
+    pub async fn deliver_raw(
+        self: &Arc<Self>,
+        from: &str,
+        node: &str,
+        port: &str,
+        payload: String,
+        depth: u32,
+    ) -> Result<Option<String>, CallError> {
+        let target = self
+            .node(node)
+            .ok_or_else(|| CallError::NodeNotFound(node.to_string()))?;
         tracing::debug!(from, to = %format!("{node}:{port}"), "raw delivery");
         self.dispatch(target, port, payload, depth + 1).await
     }
 
     /// Calls the target node's component for `port`.
-    async fn dispatch(self: &Arc<Self>, target: Arc<Node>, port: &str, data: String, depth: u32) -> Result<Option<String>, CallError> {
+    async fn dispatch(
+        self: &Arc<Self>,
+        target: Arc<Node>,
+        port: &str,
+        data: String,
+        depth: u32,
+    ) -> Result<Option<String>, CallError> {
         if depth > self.max_depth {
-            return Err(CallError::DepthExceeded { limit: self.max_depth, at: format!("{}:{port}", target.name) });
+            return Err(CallError::DepthExceeded {
+                limit: self.max_depth,
+                at: format!("{}:{port}", target.name),
+            });
         }
         let Some(entry) = target.component.clone() else {
-            return Err(CallError::UnknownComponent { node: target.name.clone(), component: target.manifest.spec.component.clone() });
+            return Err(CallError::UnknownComponent {
+                node: target.name.clone(),
+                component: target.manifest.spec.component.clone(),
+            });
         };
         match port {
             SETTINGS_PORT => {
-                let result = entry.pool.call(self, &target, depth, Op::Settings(&data)).await;
+                let result = entry
+                    .pool
+                    .call(self, &target, depth, Op::Settings(&data))
+                    .await;
                 match &result {
                     Ok(_) => {
                         self.refresh_ports(&target).await;
@@ -163,25 +234,44 @@ impl Shared {
                             s.status = message;
                             s.error = true;
                         }) {
-                            self.events.publish(Event::Status { node: target.name.clone(), status: Box::new(status) });
+                            self.events.publish(Event::Status {
+                                node: target.name.clone(),
+                                status: Box::new(status),
+                            });
                         }
                     }
                 }
                 result
             }
-            CONTROL_PORT => entry.pool.call(self, &target, depth, Op::Control(&data)).await,
+            CONTROL_PORT => {
+                entry
+                    .pool
+                    .call(self, &target, depth, Op::Control(&data))
+                    .await
+            }
             _ => {
                 if !target.has_port(port) {
-                    return Err(CallError::PortNotFound { node: target.name.clone(), port: port.to_string() });
+                    return Err(CallError::PortNotFound {
+                        node: target.name.clone(),
+                        port: port.to_string(),
+                    });
                 }
-                entry.pool.call(self, &target, depth, Op::Handle(port, &data)).await
+                entry
+                    .pool
+                    .call(self, &target, depth, Op::Handle(port, &data))
+                    .await
             }
         }
     }
 }
 
 fn next_delay(policy: &RetryPolicy, current: Duration) -> Duration {
-    let coefficient = if policy.backoff_coefficient.is_finite() && policy.backoff_coefficient >= 1.0 { policy.backoff_coefficient } else { 1.0 };
+    let coefficient = if policy.backoff_coefficient.is_finite() && policy.backoff_coefficient >= 1.0
+    {
+        policy.backoff_coefficient
+    } else {
+        1.0
+    };
     let next = current.mul_f64(coefficient);
     match policy.max_delay_ms {
         0 => next,

@@ -46,24 +46,44 @@ impl FolderSource {
     /// A source over `path`; with `watch`, later snapshots follow file changes.
     pub fn new(path: PathBuf, watch: bool) -> Result<FolderSource, ManifestError> {
         if !path.exists() {
-            return Err(ManifestError { file: path, field: None, message: "no such file or folder".into() });
+            return Err(ManifestError {
+                file: path,
+                field: None,
+                message: "no such file or folder".into(),
+            });
         }
         let (changes, watcher) = if watch {
             let (tx, rx) = mpsc::channel(16);
-            let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                if event.is_ok_and(|e| !e.kind.is_access()) {
-                    let _ = tx.try_send(());
-                }
-            })
-            .map_err(|e| ManifestError { file: path.clone(), field: None, message: format!("cannot watch: {e}") })?;
+            let mut watcher =
+                notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                    if event.is_ok_and(|e| !e.kind.is_access()) {
+                        let _ = tx.try_send(());
+                    }
+                })
+                .map_err(|e| ManifestError {
+                    file: path.clone(),
+                    field: None,
+                    message: format!("cannot watch: {e}"),
+                })?;
             watcher
                 .watch(&path, RecursiveMode::NonRecursive)
-                .map_err(|e| ManifestError { file: path.clone(), field: None, message: format!("cannot watch: {e}") })?;
+                .map_err(|e| ManifestError {
+                    file: path.clone(),
+                    field: None,
+                    message: format!("cannot watch: {e}"),
+                })?;
             (Some(rx), Some(watcher))
         } else {
             (None, None)
         };
-        Ok(FolderSource { path, delivered_signals: HashSet::new(), last_good: HashMap::new(), changes, _watcher: watcher, first: true })
+        Ok(FolderSource {
+            path,
+            delivered_signals: HashSet::new(),
+            last_good: HashMap::new(),
+            changes,
+            _watcher: watcher,
+            first: true,
+        })
     }
 
     fn snapshot(&mut self) -> Snapshot {
@@ -71,11 +91,16 @@ impl FolderSource {
         let new_signals = signals
             .into_iter()
             .filter(|s| {
-                let key: [u8; 32] = Sha256::digest(format!("{}|{:?}", s.metadata.name, s.spec).as_bytes()).into();
+                let key: [u8; 32] =
+                    Sha256::digest(format!("{}|{:?}", s.metadata.name, s.spec).as_bytes()).into();
                 self.delivered_signals.insert(key)
             })
             .collect();
-        Snapshot { nodes, new_signals, errors }
+        Snapshot {
+            nodes,
+            new_signals,
+            errors,
+        }
     }
 }
 
@@ -102,13 +127,19 @@ pub fn read_files(path: &Path) -> Vec<(PathBuf, Result<Vec<Resource>, ManifestEr
                 let mut files: Vec<PathBuf> = entries
                     .filter_map(Result::ok)
                     .map(|e| e.path())
-                    .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                    .filter(|p| {
+                        p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml")
+                    })
                     .collect();
                 files.sort();
                 files
             }
             Err(e) => {
-                let error = ManifestError { file: path.to_path_buf(), field: None, message: format!("cannot list folder: {e}") };
+                let error = ManifestError {
+                    file: path.to_path_buf(),
+                    field: None,
+                    message: format!("cannot list folder: {e}"),
+                };
                 return vec![(path.to_path_buf(), Err(error))];
             }
         }
@@ -119,7 +150,11 @@ pub fn read_files(path: &Path) -> Vec<(PathBuf, Result<Vec<Resource>, ManifestEr
         .into_iter()
         .map(|file| {
             let parsed = std::fs::read_to_string(&file)
-                .map_err(|e| ManifestError { file: file.clone(), field: None, message: format!("cannot read: {e}") })
+                .map_err(|e| ManifestError {
+                    file: file.clone(),
+                    field: None,
+                    message: format!("cannot read: {e}"),
+                })
                 .and_then(|text| manifest::parse_file(&file, &text));
             (file, parsed)
         })
@@ -167,7 +202,11 @@ fn combine(
                 errors.push(ManifestError {
                     file: file.clone(),
                     field: Some("metadata.name".into()),
-                    message: format!("node `{}` is already defined in {}", node.metadata.name, first.display()),
+                    message: format!(
+                        "node `{}` is already defined in {}",
+                        node.metadata.name,
+                        first.display()
+                    ),
                 });
                 continue;
             }

@@ -21,7 +21,11 @@ pub struct MemoryStateStore {
 
 impl StateStore for MemoryStateStore {
     fn load(&self, node: &str) -> BTreeMap<String, String> {
-        self.nodes.lock().ok().and_then(|m| m.get(node).cloned()).unwrap_or_default()
+        self.nodes
+            .lock()
+            .ok()
+            .and_then(|m| m.get(node).cloned())
+            .unwrap_or_default()
     }
     fn save(&self, node: &str, metadata: &BTreeMap<String, String>) {
         if let Ok(mut m) = self.nodes.lock() {
@@ -45,7 +49,13 @@ impl FileStateStore {
     fn path(&self, node: &str) -> PathBuf {
         let safe: String = node
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         self.dir.join(format!("{safe}.json"))
     }

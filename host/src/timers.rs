@@ -80,7 +80,10 @@ impl Timers {
 
     /// How many timers are pending.
     pub fn len(&self) -> usize {
-        self.pending.lock().map(|p| p.values().filter(|(_, h)| !h.is_finished()).count()).unwrap_or(0)
+        self.pending
+            .lock()
+            .map(|p| p.values().filter(|(_, h)| !h.is_finished()).count())
+            .unwrap_or(0)
     }
 
     /// Whether no timer is pending.

@@ -103,7 +103,10 @@ async fn router_matches_route_names_case_insensitively() {
         )
         .await;
     assert!(resp.is_ok(), "{resp:?}");
-    assert_eq!(emitted(&flow, "r", "out_other", 1).await, vec![json!({"context": 2})]);
+    assert_eq!(
+        emitted(&flow, "r", "out_other", 1).await,
+        vec![json!({"context": 2})]
+    );
     flow.stop().await;
 }
 
@@ -231,7 +234,10 @@ async fn router_ports_follow_routes_and_default_setting() {
         )
         .await;
     assert!(resp.is_ok(), "{resp:?}");
-    assert_eq!(emitted(&flow, "r", "default", 1).await, vec![json!({"context": 1})]);
+    assert_eq!(
+        emitted(&flow, "r", "default", 1).await,
+        vec![json!({"context": 1})]
+    );
     flow.stop().await;
 }
 
@@ -322,11 +328,7 @@ async fn array_split_stops_on_first_downstream_error() {
     assert!(err.contains("array is empty"), "{err}");
 
     let sent = emitted(&flow, "s", "out", 2).await;
-    assert_eq!(
-        sent.len(),
-        2,
-        "the third item must not be sent: {sent:?}"
-    );
+    assert_eq!(sent.len(), 2, "the third item must not be sent: {sent:?}");
     assert_eq!(sent[1]["index"], json!(1));
     assert_eq!(
         emitted(&flow, "g", "result", 1).await,
@@ -380,7 +382,10 @@ async fn transform_emits_the_context_its_edge_mapped() {
         .await;
     assert!(resp.is_ok(), "{resp:?}");
     let expected = json!({"name": "ada", "greeting": "Hi ada!", "fixed": 42});
-    assert_eq!(emitted(&flow, "t", "out", 1).await, vec![json!({"context": expected})]);
+    assert_eq!(
+        emitted(&flow, "t", "out", 1).await,
+        vec![json!({"context": expected})]
+    );
     let seen = flow.wait_output("d", "_control", 1, 2000).await;
     assert_eq!(seen, vec![json!({"context": {"context": expected}})]);
     flow.stop().await;
@@ -392,7 +397,10 @@ async fn transform_handles_missing_and_bad_messages() {
 
     // A message without context still emits the `{context}` shape.
     assert_eq!(flow.send("t:in", json!({})).await, Ok(None));
-    assert_eq!(emitted(&flow, "t", "out", 1).await, vec![json!({"context": null})]);
+    assert_eq!(
+        emitted(&flow, "t", "out", 1).await,
+        vec![json!({"context": null})]
+    );
 
     // A message that is not an object is refused, not emitted.
     let resp = flow.send("t:in", json!(5)).await;
@@ -964,5 +972,32 @@ async fn array_filter_error_port_appears_and_carries_failures() {
         errors[0]
     );
     assert!(emitted(&flow, "f", "result", 0).await.is_empty());
+    flow.stop().await;
+}
+
+#[tokio::test]
+async fn inject_config_survives_a_restart() {
+    let mut flow = Flow::start(vec![
+        node("i", "inject").settings(json!({"configRequired": true})),
+    ])
+    .await;
+
+    assert_eq!(
+        flow.send("i:config", json!({"data": {"key": "value"}}))
+            .await,
+        Ok(None)
+    );
+    // Guest memory is gone after a restart; only metadata carries the config over.
+    flow.restart().await;
+    let resp = flow
+        .send("i:message", json!({"context": "after restart"}))
+        .await;
+    assert!(resp.is_ok(), "{resp:?}");
+    let out = emitted(&flow, "i", "output", 1).await;
+    assert_eq!(
+        out,
+        vec![json!({"context": "after restart", "config": {"key": "value"}})]
+    );
+    assert!(emitted(&flow, "i", "error", 0).await.is_empty());
     flow.stop().await;
 }

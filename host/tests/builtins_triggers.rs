@@ -11,9 +11,9 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use support::{Flow, node};
 
-/// The last `_control` state `name` published, `Null` when none.
-fn last_control(flow: &Flow, name: &str) -> Value {
-    flow.outputs(name, "_control").last().cloned().unwrap_or(Value::Null)
+/// The control state `name` published last, as the host holds it; `Null` when none.
+async fn last_control(flow: &Flow, name: &str) -> Value {
+    flow.status(name).await.control.unwrap_or(Value::Null)
 }
 
 async fn sleep_ms(ms: u64) {
@@ -40,23 +40,38 @@ async fn ticker_emits_until_stopped() {
     // A Start without a context emits the settings' context, bare, as upstream does.
     assert!(outs.iter().all(|o| *o == json!({"n": 1})), "{outs:?}");
     assert_eq!(
-        last_control(&flow, "t"),
+        last_control(&flow, "t").await,
         json!({"context": {"n": 1}, "status": "Running", "stop": true})
     );
-    assert_eq!(flow.status("t").await.metadata.get("ticker-running").map(String::as_str), Some("true"));
+    assert_eq!(
+        flow.status("t")
+            .await
+            .metadata
+            .get("ticker-running")
+            .map(String::as_str),
+        Some("true")
+    );
 
     flow.control("t", json!({"stop": true})).await.unwrap();
     sleep_ms(100).await;
     let settled = flow.outputs("t", "out").len();
     sleep_ms(300).await;
-    assert_eq!(flow.outputs("t", "out").len(), settled, "no tick after Stop");
     assert_eq!(
-        last_control(&flow, "t"),
+        flow.outputs("t", "out").len(),
+        settled,
+        "no tick after Stop"
+    );
+    assert_eq!(
+        last_control(&flow, "t").await,
         json!({"context": {"n": 1}, "status": "Not running", "start": true})
     );
     let st = flow.status("t").await;
     assert!(!st.error, "{}", st.status);
-    assert!(!st.metadata.contains_key("ticker-running"), "{:?}", st.metadata);
+    assert!(
+        !st.metadata.contains_key("ticker-running"),
+        "{:?}",
+        st.metadata
+    );
     flow.stop().await;
 }
 
@@ -70,7 +85,9 @@ async fn ticker_start_uses_the_control_context_and_records_it() {
     ])
     .await;
 
-    flow.control("t", json!({"start": true, "context": {"m": 2}})).await.unwrap();
+    flow.control("t", json!({"start": true, "context": {"m": 2}}))
+        .await
+        .unwrap();
     let outs = flow.wait_output("t", "out", 2, 2000).await;
     assert_eq!(outs[0], json!({"m": 2}));
     // The edge mapping reads the emitted context at the root.
@@ -78,7 +95,8 @@ async fn ticker_start_uses_the_control_context_and_records_it() {
     assert_eq!(seen[0], json!({"context": {"context": 2}}));
 
     let meta = flow.status("t").await.metadata;
-    let config: Value = serde_json::from_str(meta.get("ticker-config").expect("ticker-config")).unwrap();
+    let config: Value =
+        serde_json::from_str(meta.get("ticker-config").expect("ticker-config")).unwrap();
     assert_eq!(config["context"], json!({"m": 2}));
     flow.control("t", json!({"stop": true})).await.unwrap();
     flow.stop().await;
@@ -101,7 +119,10 @@ async fn ticker_waits_for_downstream_before_the_next_tick() {
     let elapsed = started.elapsed();
     assert!(outs.len() >= 3);
     // Tick 2 waits for tick 1's 100 ms downstream, tick 3 for tick 2's.
-    assert!(elapsed >= Duration::from_millis(200), "3 ticks in {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(200),
+        "3 ticks in {elapsed:?}"
+    );
     flow.control("t", json!({"stop": true})).await.unwrap();
     flow.stop().await;
 }
@@ -115,17 +136,48 @@ async fn ticker_resumes_after_restart() {
         node("d", "debug"),
     ])
     .await;
-    flow.control("t", json!({"start": true, "context": {"resumed": true}})).await.unwrap();
+    flow.control("t", json!({"start": true, "context": {"resumed": true}}))
+        .await
+        .unwrap();
     flow.wait_output("t", "out", 2, 2000).await;
 
     flow.restart().await;
     let before = flow.outputs("t", "out").len();
     let outs = flow.wait_output("t", "out", before + 2, 3000).await;
-    assert!(outs.len() >= before + 2, "no ticks after restart: {} then {}", before, outs.len());
+    assert!(
+        outs.len() >= before + 2,
+        "no ticks after restart: {} then {}",
+        before,
+        outs.len()
+    );
     // The context given at Start survives the restart too.
     assert_eq!(outs.last(), Some(&json!({"resumed": true})));
-    assert_eq!(last_control(&flow, "t")["status"], json!("Running"));
+    assert_eq!(last_control(&flow, "t").await["status"], json!("Running"));
 
+    flow.control("t", json!({"stop": true})).await.unwrap();
+    flow.stop().await;
+}
+
+#[tokio::test]
+async fn ticker_reconcile_keeps_the_pending_tick_on_time() {
+    let ticker = |context: Value| {
+        node("t", "ticker")
+            .settings(json!({"delay": 60_000, "context": context}))
+            .edge("out", "d:in", json!({}))
+    };
+    let mut flow = Flow::start(vec![ticker(json!(1)), node("d", "debug")]).await;
+    flow.control("t", json!({"start": true})).await.unwrap();
+    assert_eq!(flow.wait_output("t", "out", 1, 2000).await.len(), 1);
+
+    // New settings re-create and reconcile the node; the next tick is still a minute away.
+    flow.apply(vec![ticker(json!(2)), node("d", "debug")]).await;
+    sleep_ms(300).await;
+    assert_eq!(
+        flow.outputs("t", "out").len(),
+        1,
+        "a reconcile must not tick early"
+    );
+    assert_eq!(last_control(&flow, "t").await["status"], json!("Running"));
     flow.control("t", json!({"stop": true})).await.unwrap();
     flow.stop().await;
 }
@@ -141,11 +193,17 @@ async fn ticker_stop_while_stopped_and_bad_controls() {
     .await;
 
     assert_eq!(flow.control("t", json!({"stop": true})).await, Ok(None));
-    assert_eq!(flow.control("t", json!({"status": "whatever"})).await, Ok(None));
+    assert_eq!(
+        flow.control("t", json!({"status": "whatever"})).await,
+        Ok(None)
+    );
     let err = flow.control("t", json!("start")).await.unwrap_err();
     assert!(err.contains("invalid control message"), "{err}");
     sleep_ms(200).await;
-    assert!(flow.outputs("t", "out").is_empty(), "nothing may start the ticker but Start");
+    assert!(
+        flow.outputs("t", "out").is_empty(),
+        "nothing may start the ticker but Start"
+    );
     flow.stop().await;
 }
 
@@ -164,14 +222,26 @@ async fn ticker_rejects_a_negative_delay() {
 
 #[tokio::test]
 async fn delay_waits_then_emits_the_context() {
-    let flow = Flow::start(vec![node("w", "delay").edge("out", "d:in", json!({})), node("d", "debug")]).await;
+    let flow = Flow::start(vec![
+        node("w", "delay").edge("out", "d:in", json!({})),
+        node("d", "debug"),
+    ])
+    .await;
 
     let started = Instant::now();
-    let resp = flow.send("w:in", json!({"context": {"a": 1}, "delay": 50})).await;
+    let resp = flow
+        .send("w:in", json!({"context": {"a": 1}, "delay": 50}))
+        .await;
     let elapsed = started.elapsed();
     assert_eq!(resp, Ok(None));
-    assert!(elapsed >= Duration::from_millis(50), "returned after {elapsed:?}");
-    assert_eq!(flow.outputs("w", "out"), vec![json!({"context": {"a": 1}})]);
+    assert!(
+        elapsed >= Duration::from_millis(50),
+        "returned after {elapsed:?}"
+    );
+    assert_eq!(
+        flow.wait_output("w", "out", 1, 2000).await,
+        vec![json!({"context": {"a": 1}})]
+    );
     flow.stop().await;
 }
 
@@ -189,23 +259,44 @@ async fn delay_takes_its_time_from_an_edge_expression() {
     .await;
 
     let started = Instant::now();
-    let resp = flow.send("w1:in", json!({"context": {"ms": 30}, "delay": 1})).await;
+    let resp = flow
+        .send("w1:in", json!({"context": {"ms": 30}, "delay": 1}))
+        .await;
     assert_eq!(resp, Ok(None));
-    assert!(started.elapsed() >= Duration::from_millis(61), "took {:?}", started.elapsed());
-    assert_eq!(flow.outputs("w2", "out"), vec![json!({"context": {"ms": 30}})]);
+    assert!(
+        started.elapsed() >= Duration::from_millis(61),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        flow.wait_output("w2", "out", 1, 2000).await,
+        vec![json!({"context": {"ms": 30}})]
+    );
     flow.stop().await;
 }
 
 #[tokio::test]
 async fn delay_rejects_missing_and_non_positive_delays() {
-    let flow = Flow::start(vec![node("w", "delay").edge("out", "d:in", json!({})), node("d", "debug")]).await;
+    let flow = Flow::start(vec![
+        node("w", "delay").edge("out", "d:in", json!({})),
+        node("d", "debug"),
+    ])
+    .await;
 
-    for bad in [json!({"context": 1, "delay": 0}), json!({"context": 1, "delay": -5}), json!({"context": 1})] {
+    for bad in [
+        json!({"context": 1, "delay": 0}),
+        json!({"context": 1, "delay": -5}),
+        json!({"context": 1}),
+    ] {
         let err = flow.send("w:in", bad.clone()).await.unwrap_err();
         assert!(err.contains("invalid delay"), "{bad}: {err}");
     }
-    let err = flow.send("w:in", json!({"delay": "soon"})).await.unwrap_err();
+    let err = flow
+        .send("w:in", json!({"delay": "soon"}))
+        .await
+        .unwrap_err();
     assert!(err.contains("invalid message"), "{err}");
+    sleep_ms(100).await;
     assert!(flow.outputs("w", "out").is_empty());
     flow.stop().await;
 }
@@ -217,9 +308,11 @@ async fn delay_rejects_missing_and_non_positive_delays() {
 /// async `a` → delay `w` (`ms`) → debug `d`.
 async fn async_flow(settings: Value, ms: u64) -> Flow {
     Flow::start(vec![
-        node("a", "async")
-            .settings(settings)
-            .edge("out", "w:in", json!({"context": "{{$.context}}", "delay": ms})),
+        node("a", "async").settings(settings).edge(
+            "out",
+            "w:in",
+            json!({"context": "{{$.context}}", "delay": ms}),
+        ),
         node("w", "delay").edge("out", "d:in", json!({})),
         node("d", "debug"),
     ])
@@ -234,12 +327,18 @@ async fn async_returns_before_the_background_emit_finishes() {
     let resp = flow.send("a:in", json!({"context": {"x": 1}})).await;
     let returned = started.elapsed();
     assert_eq!(resp, Ok(None));
-    assert!(returned < Duration::from_millis(800), "async held the sender for {returned:?}");
+    assert!(
+        returned < Duration::from_millis(800),
+        "async held the sender for {returned:?}"
+    );
 
     let done = flow.wait_output("w", "out", 1, 5000).await;
     assert_eq!(done, vec![json!({"context": {"x": 1}})]);
     assert!(started.elapsed() >= Duration::from_millis(1000));
-    assert_eq!(flow.outputs("a", "out"), vec![json!({"context": {"x": 1}})]);
+    assert_eq!(
+        flow.wait_output("a", "out", 1, 2000).await,
+        vec![json!({"context": {"x": 1}})]
+    );
     flow.stop().await;
 }
 
@@ -249,13 +348,21 @@ async fn async_runs_inline_when_every_slot_is_busy() {
 
     let first = Instant::now();
     flow.send("a:in", json!({"context": 1})).await.unwrap();
-    assert!(first.elapsed() < Duration::from_millis(250), "first message held {:?}", first.elapsed());
+    assert!(
+        first.elapsed() < Duration::from_millis(250),
+        "first message held {:?}",
+        first.elapsed()
+    );
 
     // The one background slot is still busy with the first message: the second one is
     // delivered inline and its sender waits for the whole delay.
     let second = Instant::now();
     flow.send("a:in", json!({"context": 2})).await.unwrap();
-    assert!(second.elapsed() >= Duration::from_millis(300), "second message returned after {:?}", second.elapsed());
+    assert!(
+        second.elapsed() >= Duration::from_millis(300),
+        "second message returned after {:?}",
+        second.elapsed()
+    );
 
     let done = flow.wait_output("w", "out", 2, 5000).await;
     assert_eq!(done.len(), 2);
@@ -270,7 +377,11 @@ async fn async_default_concurrency_keeps_many_in_the_background() {
     for i in 0..5 {
         flow.send("a:in", json!({"context": i})).await.unwrap();
     }
-    assert!(started.elapsed() < Duration::from_millis(500), "5 sends took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "5 sends took {:?}",
+        started.elapsed()
+    );
     let done = flow.wait_output("w", "out", 5, 5000).await;
     assert_eq!(done.len(), 5);
     flow.stop().await;
@@ -301,8 +412,14 @@ async fn signal_send_without_context_emits_the_settings_context() {
     .await;
 
     flow.control("s", json!({"send": true})).await.unwrap();
-    assert_eq!(flow.wait_output("s", "out", 1, 2000).await, vec![json!({"k": "v"})]);
-    assert_eq!(flow.wait_output("d", "_control", 1, 2000).await, vec![json!({"context": {"context": "v"}})]);
+    assert_eq!(
+        flow.wait_output("s", "out", 1, 2000).await,
+        vec![json!({"k": "v"})]
+    );
+    assert_eq!(
+        flow.wait_output("d", "_control", 1, 2000).await,
+        vec![json!({"context": {"context": "v"}})]
+    );
     flow.stop().await;
 }
 
@@ -316,8 +433,12 @@ async fn signal_send_emits_the_control_context() {
     ])
     .await;
 
-    flow.control("s", json!({"send": true, "context": {"a": 2}})).await.unwrap();
-    flow.control("s", json!({"send": true, "context": "second"})).await.unwrap();
+    flow.control("s", json!({"send": true, "context": {"a": 2}}))
+        .await
+        .unwrap();
+    flow.control("s", json!({"send": true, "context": "second"}))
+        .await
+        .unwrap();
     let mut outs = flow.wait_output("s", "out", 2, 2000).await;
     // Each Send is emitted in the background, so the two may arrive in either order.
     outs.sort_by_key(|v| v.to_string());
@@ -328,12 +449,18 @@ async fn signal_send_emits_the_control_context() {
 #[tokio::test]
 async fn signal_ignores_controls_without_send_and_rejects_garbage() {
     let flow = Flow::start(vec![
-        node("s", "signal").settings(json!({"context": 1})).edge("out", "d:in", json!({})),
+        node("s", "signal")
+            .settings(json!({"context": 1}))
+            .edge("out", "d:in", json!({})),
         node("d", "debug"),
     ])
     .await;
 
-    assert_eq!(flow.control("s", json!({"send": false, "context": 5})).await, Ok(None));
+    assert_eq!(
+        flow.control("s", json!({"send": false, "context": 5}))
+            .await,
+        Ok(None)
+    );
     assert_eq!(flow.control("s", json!({})).await, Ok(None));
     let err = flow.control("s", json!([true])).await.unwrap_err();
     assert!(err.contains("invalid control message"), "{err}");
@@ -367,7 +494,10 @@ fn utc_year(ms: i64) -> i64 {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` → ms since the epoch.
@@ -381,7 +511,9 @@ fn parse_rfc3339(text: &str) -> i64 {
 
 async fn cron_flow(settings: Value) -> Flow {
     Flow::start(vec![
-        node("c", "cron").settings(settings).edge("out", "d:in", json!({})),
+        node("c", "cron")
+            .settings(settings)
+            .edge("out", "d:in", json!({})),
         node("d", "debug"),
     ])
     .await
@@ -392,29 +524,49 @@ async fn cron_start_shows_the_running_state_and_next_run() {
     let flow = cron_flow(json!({})).await;
 
     let before = now_ms();
-    flow.control("c", json!({"start": true, "schedule": "*/5 * * * *", "context": {"job": 1}}))
-        .await
-        .unwrap();
-    let state = last_control(&flow, "c");
+    flow.control(
+        "c",
+        json!({"start": true, "schedule": "*/5 * * * *", "context": {"job": 1}}),
+    )
+    .await
+    .unwrap();
+    let state = last_control(&flow, "c").await;
     assert_eq!(state["status"], json!("Running"));
     assert_eq!(state["schedule"], json!("*/5 * * * *"));
     assert_eq!(state["context"], json!({"job": 1}));
     assert_eq!(state["stop"], json!(true));
     let next = parse_rfc3339(state["nextRun"].as_str().expect("nextRun"));
     assert_eq!(next % 300_000, 0, "not on a 5-minute boundary: {state}");
-    assert!(next > before && next <= before + 300_000 + 1000, "next run {next} vs now {before}");
+    assert!(
+        next > before && next <= before + 300_000 + 1000,
+        "next run {next} vs now {before}"
+    );
 
     let meta = flow.status("c").await.metadata;
     assert_eq!(meta.get("cron-running").map(String::as_str), Some("true"));
-    assert_eq!(meta.get("cron-schedule").map(String::as_str), Some("*/5 * * * *"));
-    assert_eq!(meta.get("cron-context").map(String::as_str), Some(r#"{"job":1}"#));
+    assert_eq!(
+        meta.get("cron-schedule").map(String::as_str),
+        Some("*/5 * * * *")
+    );
+    assert_eq!(
+        meta.get("cron-context").map(String::as_str),
+        Some(r#"{"job":1}"#)
+    );
 
     flow.control("c", json!({"stop": true})).await.unwrap();
     let meta = flow.status("c").await.metadata;
-    for key in ["cron-running", "cron-schedule", "cron-context", "cron-error"] {
+    for key in [
+        "cron-running",
+        "cron-schedule",
+        "cron-context",
+        "cron-error",
+    ] {
         assert!(!meta.contains_key(key), "{key} left after Stop: {meta:?}");
     }
-    assert_eq!(last_control(&flow, "c")["status"], json!("Not running"));
+    assert_eq!(
+        last_control(&flow, "c").await["status"],
+        json!("Not running")
+    );
     assert!(flow.outputs("c", "out").is_empty(), "no time matched yet");
     flow.stop().await;
 }
@@ -424,23 +576,32 @@ async fn cron_computes_next_run_from_the_fields() {
     let flow = cron_flow(json!({})).await;
 
     // Fixed date: midnight of the next 1 January.
-    flow.control("c", json!({"start": true, "schedule": "0 0 1 1 *"})).await.unwrap();
-    let next = parse_rfc3339(last_control(&flow, "c")["nextRun"].as_str().unwrap());
+    flow.control("c", json!({"start": true, "schedule": "0 0 1 1 *"}))
+        .await
+        .unwrap();
+    let next = parse_rfc3339(last_control(&flow, "c").await["nextRun"].as_str().unwrap());
     let year = utc_year(now_ms()) + 1;
     assert_eq!(next, days_from_civil(year, 1, 1) * 86_400_000);
 
     // Names and weekdays: 12:30 on the next Sunday; a running cron takes a new Start.
-    flow.control("c", json!({"start": true, "schedule": "30 12 * * SUN"})).await.unwrap();
-    let next = parse_rfc3339(last_control(&flow, "c")["nextRun"].as_str().unwrap());
+    flow.control("c", json!({"start": true, "schedule": "30 12 * * SUN"}))
+        .await
+        .unwrap();
+    let next = parse_rfc3339(last_control(&flow, "c").await["nextRun"].as_str().unwrap());
     let days = next.div_euclid(86_400_000);
     assert_eq!((days + 4).rem_euclid(7), 0, "not a Sunday");
     assert_eq!(next.rem_euclid(86_400_000), (12 * 60 + 30) * 60_000);
     assert!(next - now_ms() <= 7 * 86_400_000);
 
     // Both day fields restricted: either may match (the 13th OR a Friday), so within a week.
-    flow.control("c", json!({"start": true, "schedule": "0 0 13 * 5"})).await.unwrap();
-    let next = parse_rfc3339(last_control(&flow, "c")["nextRun"].as_str().unwrap());
-    assert!(next - now_ms() <= 7 * 86_400_000, "OR of day fields not applied");
+    flow.control("c", json!({"start": true, "schedule": "0 0 13 * 5"}))
+        .await
+        .unwrap();
+    let next = parse_rfc3339(last_control(&flow, "c").await["nextRun"].as_str().unwrap());
+    assert!(
+        next - now_ms() <= 7 * 86_400_000,
+        "OR of day fields not applied"
+    );
 
     flow.control("c", json!({"stop": true})).await.unwrap();
     flow.stop().await;
@@ -462,16 +623,31 @@ async fn cron_invalid_schedule_is_an_error() {
             .control("c", json!({"start": true, "schedule": schedule}))
             .await
             .unwrap_err();
-        assert!(err.contains("invalid schedule") && err.contains(why), "{schedule}: {err}");
+        assert!(
+            err.contains("invalid schedule") && err.contains(why),
+            "{schedule}: {err}"
+        );
     }
     let meta = flow.status("c").await.metadata;
     assert!(!meta.contains_key("cron-running"), "{meta:?}");
-    assert!(meta.get("cron-error").is_some_and(|e| e.contains("invalid schedule")), "{meta:?}");
-    let state = last_control(&flow, "c");
-    assert!(state["status"].as_str().unwrap_or_default().contains("invalid schedule"), "{state}");
+    assert!(
+        meta.get("cron-error")
+            .is_some_and(|e| e.contains("invalid schedule")),
+        "{meta:?}"
+    );
+    let state = last_control(&flow, "c").await;
+    assert!(
+        state["status"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("invalid schedule"),
+        "{state}"
+    );
 
     // A valid start clears the error.
-    flow.control("c", json!({"start": true, "schedule": "0 * * * *"})).await.unwrap();
+    flow.control("c", json!({"start": true, "schedule": "0 * * * *"}))
+        .await
+        .unwrap();
     assert!(!flow.status("c").await.metadata.contains_key("cron-error"));
     flow.control("c", json!({"stop": true})).await.unwrap();
     flow.stop().await;
@@ -482,17 +658,25 @@ async fn cron_start_without_schedule_uses_the_settings() {
     let flow = cron_flow(json!({"schedule": "0 * * * *", "context": "hourly"})).await;
 
     flow.control("c", json!({"start": true})).await.unwrap();
-    let state = last_control(&flow, "c");
+    let state = last_control(&flow, "c").await;
     assert_eq!(state["schedule"], json!("0 * * * *"));
     assert_eq!(state["context"], json!("hourly"));
     let next = parse_rfc3339(state["nextRun"].as_str().unwrap());
     assert_eq!(next % 3_600_000, 0);
 
     // A context sent while running replaces the one emitted from then on.
-    flow.control("c", json!({"context": {"key": "typed later"}})).await.unwrap();
+    flow.control("c", json!({"context": {"key": "typed later"}}))
+        .await
+        .unwrap();
     let meta = flow.status("c").await.metadata;
-    assert_eq!(meta.get("cron-context").map(String::as_str), Some(r#"{"key":"typed later"}"#));
-    assert_eq!(last_control(&flow, "c")["context"], json!({"key": "typed later"}));
+    assert_eq!(
+        meta.get("cron-context").map(String::as_str),
+        Some(r#"{"key":"typed later"}"#)
+    );
+    assert_eq!(
+        last_control(&flow, "c").await["context"],
+        json!({"key": "typed later"})
+    );
     flow.control("c", json!({"stop": true})).await.unwrap();
     flow.stop().await;
 }
@@ -500,26 +684,35 @@ async fn cron_start_without_schedule_uses_the_settings() {
 #[tokio::test]
 async fn cron_resumes_after_restart() {
     let mut flow = cron_flow(json!({})).await;
-    flow.control("c", json!({"start": true, "schedule": "*/2 * * * *", "context": "kept"}))
-        .await
-        .unwrap();
+    flow.control(
+        "c",
+        json!({"start": true, "schedule": "*/2 * * * *", "context": "kept"}),
+    )
+    .await
+    .unwrap();
 
     flow.restart().await;
     let meta = flow.status("c").await.metadata;
     assert_eq!(meta.get("cron-running").map(String::as_str), Some("true"));
-    assert_eq!(meta.get("cron-schedule").map(String::as_str), Some("*/2 * * * *"));
+    assert_eq!(
+        meta.get("cron-schedule").map(String::as_str),
+        Some("*/2 * * * *")
+    );
     // The reconcile at start-up re-arms the schedule and shows it again.
-    let mut state = last_control(&flow, "c");
+    let mut state = last_control(&flow, "c").await;
     for _ in 0..40 {
         if state["status"] == json!("Running") {
             break;
         }
         sleep_ms(50).await;
-        state = last_control(&flow, "c");
+        state = last_control(&flow, "c").await;
     }
     assert_eq!(state["status"], json!("Running"), "{state}");
     assert_eq!(state["context"], json!("kept"));
-    assert_eq!(parse_rfc3339(state["nextRun"].as_str().unwrap()) % 120_000, 0);
+    assert_eq!(
+        parse_rfc3339(state["nextRun"].as_str().unwrap()) % 120_000,
+        0
+    );
     flow.control("c", json!({"stop": true})).await.unwrap();
     flow.stop().await;
 }
@@ -531,7 +724,9 @@ async fn cron_resumes_after_restart() {
 /// kv `k` → debug `d` for query results (the ack port is off unless a test enables it).
 async fn kv_flow(settings: Value) -> Flow {
     Flow::start(vec![
-        node("k", "kv").settings(settings).edge("query_result", "d:in", json!({})),
+        node("k", "kv")
+            .settings(settings)
+            .edge("query_result", "d:in", json!({})),
         node("d", "debug"),
     ])
     .await
@@ -542,20 +737,34 @@ fn kv_settings() -> Value {
 }
 
 async fn store(flow: &Flow, doc: Value) -> Result<Option<Value>, String> {
-    flow.send("k:store", json!({"operation": "store", "document": doc})).await
+    flow.send("k:store", json!({"operation": "store", "document": doc}))
+        .await
 }
 
 #[tokio::test]
 async fn kv_store_then_query() {
     let flow = kv_flow(kv_settings()).await;
-    store(&flow, json!({"id": "ep1", "status": "UP"})).await.unwrap();
-    store(&flow, json!({"id": "ep2", "status": "DOWN"})).await.unwrap();
+    store(&flow, json!({"id": "ep1", "status": "UP"}))
+        .await
+        .unwrap();
+    store(&flow, json!({"id": "ep2", "status": "DOWN"}))
+        .await
+        .unwrap();
     // Storing an existing key replaces the record.
-    store(&flow, json!({"id": "ep1", "status": "UP", "note": "again"})).await.unwrap();
+    store(&flow, json!({"id": "ep1", "status": "UP", "note": "again"}))
+        .await
+        .unwrap();
 
-    flow.send("k:query", json!({"context": "q1", "query": "$.status == 'DOWN'"})).await.unwrap();
-    flow.send("k:query", json!({"context": "q2"})).await.unwrap();
-    let results = flow.outputs("k", "query_result");
+    flow.send(
+        "k:query",
+        json!({"context": "q1", "query": "$.status == 'DOWN'"}),
+    )
+    .await
+    .unwrap();
+    flow.send("k:query", json!({"context": "q2"}))
+        .await
+        .unwrap();
+    let results = flow.wait_output("k", "query_result", 2, 2000).await;
     assert_eq!(
         results[0],
         json!({"context": "q1", "results": [{"key": "ep2", "document": {"id": "ep2", "status": "DOWN"}}],
@@ -564,23 +773,39 @@ async fn kv_store_then_query() {
     assert_eq!(results[1]["count"], json!(2));
     assert_eq!(results[1]["results"][0]["key"], json!("ep1"));
     assert_eq!(results[1]["results"][0]["document"]["note"], json!("again"));
-    assert_eq!(last_control(&flow, "k"), json!({"records": 2, "reset": false}));
+    assert_eq!(
+        last_control(&flow, "k").await,
+        json!({"records": 2, "reset": false})
+    );
 
     // A query that matches nothing answers with an empty list, not an error.
-    flow.send("k:query", json!({"query": "$.status == 'GONE'"})).await.unwrap();
-    let last = flow.outputs("k", "query_result").pop().unwrap();
-    assert_eq!(last, json!({"results": [], "count": 0, "query": "$.status == 'GONE'"}));
+    flow.send("k:query", json!({"query": "$.status == 'GONE'"}))
+        .await
+        .unwrap();
+    let last = flow
+        .wait_output("k", "query_result", 3, 2000)
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(
+        last,
+        json!({"results": [], "count": 0, "query": "$.status == 'GONE'"})
+    );
     flow.stop().await;
 }
 
 #[tokio::test]
 async fn kv_records_are_upstream_state_entries() {
     let flow = kv_flow(kv_settings()).await;
-    store(&flow, json!({"id": "ep1", "status": "UP"})).await.unwrap();
+    store(&flow, json!({"id": "ep1", "status": "UP"}))
+        .await
+        .unwrap();
 
     let meta = flow.status("k").await.metadata;
     let encoded = meta.get("_state/ep1").expect("record under _state/<key>");
-    let raw = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
     let doc: Value = serde_json::from_slice(&raw).unwrap();
     assert_eq!(doc, json!({"id": "ep1", "status": "UP"}));
     flow.stop().await;
@@ -590,17 +815,36 @@ async fn kv_records_are_upstream_state_entries() {
 async fn kv_delete_and_reset_remove_records() {
     let flow = kv_flow(kv_settings()).await;
     for id in ["a", "b", "c"] {
-        store(&flow, json!({"id": id, "status": "UP"})).await.unwrap();
+        store(&flow, json!({"id": id, "status": "UP"}))
+            .await
+            .unwrap();
     }
-    flow.send("k:store", json!({"operation": "delete", "document": {"id": "b"}})).await.unwrap();
+    flow.send(
+        "k:store",
+        json!({"operation": "delete", "document": {"id": "b"}}),
+    )
+    .await
+    .unwrap();
     let meta = flow.status("k").await.metadata;
-    assert!(!meta.contains_key("_state/b") && meta.contains_key("_state/a"), "{meta:?}");
-    assert_eq!(last_control(&flow, "k")["records"], json!(2));
+    assert!(
+        !meta.contains_key("_state/b") && meta.contains_key("_state/a"),
+        "{meta:?}"
+    );
+    assert_eq!(last_control(&flow, "k").await["records"], json!(2));
 
     flow.control("k", json!({"reset": true})).await.unwrap();
-    assert_eq!(last_control(&flow, "k"), json!({"records": 0, "reset": false}));
+    assert_eq!(
+        last_control(&flow, "k").await,
+        json!({"records": 0, "reset": false})
+    );
     flow.send("k:query", json!({"query": ""})).await.unwrap();
-    assert_eq!(flow.outputs("k", "query_result").pop().unwrap()["count"], json!(0));
+    assert_eq!(
+        flow.wait_output("k", "query_result", 1, 2000)
+            .await
+            .pop()
+            .unwrap()["count"],
+        json!(0)
+    );
     flow.stop().await;
 }
 
@@ -611,7 +855,9 @@ async fn kv_max_records_refuses_new_keys_but_allows_updates() {
     store(&flow, json!({"id": "b"})).await.unwrap();
     let err = store(&flow, json!({"id": "c"})).await.unwrap_err();
     assert!(err.contains("store full"), "{err}");
-    store(&flow, json!({"id": "a", "updated": "yes"})).await.unwrap();
+    store(&flow, json!({"id": "a", "updated": "yes"}))
+        .await
+        .unwrap();
     flow.stop().await;
 }
 
@@ -622,24 +868,43 @@ async fn kv_rejects_bad_store_requests() {
         (json!({"status": "UP"}), "not found in document"),
         (json!({"id": ""}), "cannot be empty"),
         (json!({"id": 7}), "must be a string"),
-        (json!({"id": "big", "data": "x".repeat(33 * 1024)}), "too large"),
+        (
+            json!({"id": "big", "data": "x".repeat(33 * 1024)}),
+            "too large",
+        ),
     ] {
         let err = store(&flow, doc).await.unwrap_err();
         assert!(err.contains(why), "{why}: {err}");
     }
     let err = flow
-        .send("k:store", json!({"operation": "upsert", "document": {"id": "a"}}))
+        .send(
+            "k:store",
+            json!({"operation": "upsert", "document": {"id": "a"}}),
+        )
         .await
         .unwrap_err();
     assert!(err.contains("unknown operation"), "{err}");
-    assert!(flow.status("k").await.metadata.keys().all(|k| !k.starts_with("_state/")));
+    assert!(
+        flow.status("k")
+            .await
+            .metadata
+            .keys()
+            .all(|k| !k.starts_with("_state/"))
+    );
     flow.stop().await;
 }
 
 #[tokio::test]
 async fn kv_store_ack_port_follows_the_setting() {
     let mut flow = kv_flow(kv_settings()).await;
-    assert!(!flow.status("k").await.ports.iter().any(|p| p == "store_ack"));
+    assert!(
+        !flow
+            .status("k")
+            .await
+            .ports
+            .iter()
+            .any(|p| p == "store_ack")
+    );
 
     let mut settings = kv_settings();
     settings["enableStoreAckPort"] = json!(true);
@@ -652,13 +917,24 @@ async fn kv_store_ack_port_follows_the_setting() {
         node("a", "debug"),
     ])
     .await;
-    assert!(flow.status("k").await.ports.iter().any(|p| p == "store_ack"));
-    flow.send("k:store", json!({"context": "c1", "operation": "store", "document": {"id": "ep1"}}))
-        .await
-        .unwrap();
+    assert!(
+        flow.status("k")
+            .await
+            .ports
+            .iter()
+            .any(|p| p == "store_ack")
+    );
+    flow.send(
+        "k:store",
+        json!({"context": "c1", "operation": "store", "document": {"id": "ep1"}}),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        flow.outputs("k", "store_ack"),
-        vec![json!({"context": "c1", "request": {"context": "c1", "operation": "store", "document": {"id": "ep1"}}})]
+        flow.wait_output("k", "store_ack", 1, 2000).await,
+        vec![
+            json!({"context": "c1", "request": {"context": "c1", "operation": "store", "document": {"id": "ep1"}}})
+        ]
     );
     flow.stop().await;
 }
@@ -667,17 +943,32 @@ async fn kv_store_ack_port_follows_the_setting() {
 async fn kv_settings_must_name_a_primary_key_in_the_document() {
     let flow = kv_flow(json!({"document": {"name": ""}, "primaryKey": "id"})).await;
     let st = flow.status("k").await;
-    assert!(st.error && st.status.contains("primary key"), "{}", st.status);
+    assert!(
+        st.error && st.status.contains("primary key"),
+        "{}",
+        st.status
+    );
     flow.stop().await;
 }
 
 #[tokio::test]
 async fn kv_records_survive_a_restart() {
     let mut flow = kv_flow(kv_settings()).await;
-    store(&flow, json!({"id": "ep1", "status": "DOWN"})).await.unwrap();
+    store(&flow, json!({"id": "ep1", "status": "DOWN"}))
+        .await
+        .unwrap();
     flow.restart().await;
-    flow.send("k:query", json!({"context": "after", "query": "$.status == 'DOWN'"})).await.unwrap();
-    let last = flow.outputs("k", "query_result").pop().unwrap();
+    flow.send(
+        "k:query",
+        json!({"context": "after", "query": "$.status == 'DOWN'"}),
+    )
+    .await
+    .unwrap();
+    let last = flow
+        .wait_output("k", "query_result", 1, 2000)
+        .await
+        .pop()
+        .unwrap();
     assert_eq!(last["count"], json!(1), "{last}");
     assert_eq!(last["results"][0]["key"], json!("ep1"));
     flow.stop().await;
@@ -725,18 +1016,24 @@ async fn retry_succeeds_after_transient_failures() {
 
     let started = Instant::now();
     let resp = flow
-        .send("g:request", json!({"context": {"attempt": 0}, "array": ["a", "b", "c"], "index": -1}))
+        .send(
+            "g:request",
+            json!({"context": {"attempt": 0}, "array": ["a", "b", "c"], "index": -1}),
+        )
         .await;
     assert!(resp.is_ok(), "{resp:?}");
-    assert!(started.elapsed() >= Duration::from_millis(40), "two waits of 20 ms");
+    assert!(
+        started.elapsed() >= Duration::from_millis(40),
+        "two waits of 20 ms"
+    );
     assert_eq!(
-        flow.outputs("r", "retry"),
+        flow.wait_output("r", "retry", 2, 2000).await,
         vec![
             json!({"context": {"attempt": 0}, "attempt": 1, "nextDelayMs": 20}),
             json!({"context": {"attempt": 1}, "attempt": 2, "nextDelayMs": 20}),
         ]
     );
-    let results = flow.outputs("g", "result");
+    let results = flow.wait_output("g", "result", 1, 2000).await;
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["item"], json!("a"));
     assert!(flow.outputs("r", "failed").is_empty());
@@ -752,18 +1049,29 @@ async fn retry_gives_up_after_max_attempts() {
     .await;
 
     let resp = flow
-        .send("g:request", json!({"context": {"attempt": 0}, "array": ["a"], "index": 0}))
+        .send(
+            "g:request",
+            json!({"context": {"attempt": 0}, "array": ["a"], "index": 0}),
+        )
         .await;
     assert!(resp.is_ok(), "{resp:?}");
     // Linear backoff: 5 ms before attempt 1, 10 ms before attempt 2.
-    let delays: Vec<Value> = flow.outputs("r", "retry").iter().map(|m| m["nextDelayMs"].clone()).collect();
+    let delays: Vec<Value> = flow
+        .wait_output("r", "retry", 2, 2000)
+        .await
+        .iter()
+        .map(|m| m["nextDelayMs"].clone())
+        .collect();
     assert_eq!(delays, vec![json!(5), json!(10)]);
-    let failed = flow.outputs("r", "failed");
+    let failed = flow.wait_output("r", "failed", 1, 2000).await;
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0]["reason"], json!("max_attempts"));
     assert_eq!(failed[0]["attempt"], json!(3));
     assert_eq!(failed[0]["context"], json!({"attempt": 2}));
-    assert!(failed[0]["error"].as_str().is_some_and(|e| !e.is_empty()), "{failed:?}");
+    assert!(
+        failed[0]["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{failed:?}"
+    );
     assert!(flow.outputs("g", "result").is_empty());
     flow.stop().await;
 }
@@ -784,12 +1092,18 @@ async fn retry_alone(settings: Value) -> Flow {
 async fn retry_sends_non_retryable_failures_straight_to_failed() {
     let flow = retry_alone(json!({})).await;
     let started = Instant::now();
-    flow.send("r:request", json!({"context": "c", "error": "boom", "retryable": false}))
-        .await
-        .unwrap();
-    assert!(started.elapsed() < Duration::from_millis(400), "it must not wait the 500 ms default");
+    flow.send(
+        "r:request",
+        json!({"context": "c", "error": "boom", "retryable": false}),
+    )
+    .await
+    .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "it must not wait the 500 ms default"
+    );
     assert_eq!(
-        flow.outputs("r", "failed"),
+        flow.wait_output("r", "failed", 1, 2000).await,
         vec![json!({"context": "c", "attempt": 0, "error": "boom", "reason": "not_retryable"})]
     );
     assert!(flow.outputs("r", "retry").is_empty());
@@ -798,18 +1112,31 @@ async fn retry_sends_non_retryable_failures_straight_to_failed() {
 
 #[tokio::test]
 async fn retry_waits_the_backoff_and_caps_it() {
-    let flow = retry_alone(json!({"maxAttempts": 20, "initialDelayMs": 20, "maxDelayMs": 120,
-                                   "backoff": "exponential", "jitter": false}))
+    let flow = retry_alone(
+        json!({"maxAttempts": 20, "initialDelayMs": 20, "maxDelayMs": 120,
+                                   "backoff": "exponential", "jitter": false}),
+    )
     .await;
 
     // Attempt 2 → 20 * 2^2 = 80 ms.
     let started = Instant::now();
-    flow.send("r:request", json!({"context": 1, "attempt": 2, "retryable": true})).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(80), "waited {:?}", started.elapsed());
+    flow.send(
+        "r:request",
+        json!({"context": 1, "attempt": 2, "retryable": true}),
+    )
+    .await
+    .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(80),
+        "waited {:?}",
+        started.elapsed()
+    );
     // Attempt 10 → capped at maxDelayMs.
-    flow.send("r:request", json!({"attempt": 10, "retryable": true})).await.unwrap();
+    flow.send("r:request", json!({"attempt": 10, "retryable": true}))
+        .await
+        .unwrap();
     assert_eq!(
-        flow.outputs("r", "retry"),
+        flow.wait_output("r", "retry", 2, 2000).await,
         vec![
             json!({"context": 1, "attempt": 3, "nextDelayMs": 80}),
             json!({"attempt": 11, "nextDelayMs": 120}),
@@ -820,17 +1147,26 @@ async fn retry_waits_the_backoff_and_caps_it() {
 
 #[tokio::test]
 async fn retry_jitter_stays_within_a_quarter() {
-    let flow = retry_alone(json!({"maxAttempts": 20, "initialDelayMs": 40, "maxDelayMs": 1000,
-                                   "backoff": "constant", "jitter": true}))
+    let flow = retry_alone(
+        json!({"maxAttempts": 20, "initialDelayMs": 40, "maxDelayMs": 1000,
+                                   "backoff": "constant", "jitter": true}),
+    )
     .await;
     for _ in 0..5 {
-        flow.send("r:request", json!({"retryable": true})).await.unwrap();
+        flow.send("r:request", json!({"retryable": true}))
+            .await
+            .unwrap();
     }
-    for out in flow.outputs("r", "retry") {
+    let outs = flow.wait_output("r", "retry", 5, 2000).await;
+    assert_eq!(outs.len(), 5);
+    for out in outs {
         let ms = out["nextDelayMs"].as_i64().unwrap();
         assert!((30..=50).contains(&ms), "{ms} outside 40 ms +-25%");
     }
-    let err = flow.send("r:request", json!({"attempt": "first"})).await.unwrap_err();
+    let err = flow
+        .send("r:request", json!({"attempt": "first"}))
+        .await
+        .unwrap_err();
     assert!(err.contains("invalid request"), "{err}");
     flow.stop().await;
 }

@@ -13,7 +13,11 @@ pub const COMPONENT: ComponentDef = ComponentDef {
            (password, token, secret, api key, ...) are masked.",
     tags: &["SDK"],
     ports: port_defs,
-    create: || Box::new(Debug { settings: json!({"context": null}) }),
+    create: || {
+        Box::new(Debug {
+            settings: json!({"context": null}),
+        })
+    },
 };
 
 const IN: &str = "in";
@@ -24,12 +28,20 @@ struct Debug {
 }
 
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
-    let settings = settings.cloned().unwrap_or_else(|| json!({"context": null}));
-    let settings_schema = Schema::object("Settings")
-        .required_prop("context", Schema::any("Context").title("Context").configurable());
+    let settings = settings
+        .cloned()
+        .unwrap_or_else(|| json!({"context": null}));
+    let settings_schema = Schema::object("Settings").required_prop(
+        "context",
+        Schema::any("Context").title("Context").configurable(),
+    );
     let in_schema = Schema::object("InMessage").with("additionalProperties", json!(true));
-    let control_schema = Schema::object("Control")
-        .required_prop("context", Schema::any("Context").title("Context").with("readonly", json!(true)));
+    let control_schema = Schema::object("Control").required_prop(
+        "context",
+        Schema::any("Context")
+            .title("Context")
+            .with("readonly", json!(true)),
+    );
     Ok(vec![
         ports::target(IN, "In", Position::Left, json!({}), &in_schema),
         ports::control(json!({"context": null}), &control_schema),
@@ -47,7 +59,10 @@ impl Node for Debug {
         if port != IN {
             return Err(Failure::permanent(format!("unknown port: {port}")));
         }
-        host::output(ports::CONTROL, &json!({ "context": mask_secrets("", payload) }))?;
+        host::output(
+            ports::CONTROL,
+            &json!({ "context": mask_secrets("", payload) }),
+        )?;
         Ok(None)
     }
 }
@@ -56,21 +71,39 @@ impl Node for Debug {
 /// no schema here).
 fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase().replace(['_', '-'], "");
-    ["apikey", "secret", "token", "passw", "authorization", "bearer", "credential", "privatekey", "accesskey"]
-        .iter()
-        .any(|needle| k.contains(needle))
+    [
+        "apikey",
+        "secret",
+        "token",
+        "passw",
+        "authorization",
+        "bearer",
+        "credential",
+        "privatekey",
+        "accesskey",
+    ]
+    .iter()
+    .any(|needle| k.contains(needle))
 }
 
 /// Replaces non-empty, non-expression strings under secret-looking keys; containers are
 /// walked whatever their own key, so `headers[0].authorization` is caught too.
 fn mask_secrets(key: &str, value: Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| {
-            let masked = mask_secrets(&k, v);
-            (k, masked)
-        }).collect()),
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| mask_secrets(key, v)).collect()),
-        Value::String(s) if !s.is_empty() && !s.contains("{{") && is_secret_key(key) => Value::String(MASK.into()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let masked = mask_secrets(&k, v);
+                    (k, masked)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| mask_secrets(key, v)).collect())
+        }
+        Value::String(s) if !s.is_empty() && !s.contains("{{") && is_secret_key(key) => {
+            Value::String(MASK.into())
+        }
         other => other,
     }
 }

@@ -475,6 +475,13 @@ impl Node for Kv {
     }
 
     fn on_control(&mut self, control: Value) -> Result<Option<Value>, Failure> {
+        // serde would also read a struct from an array, by position: refuse anything
+        // but an object, as a form submission always is one.
+        if !control.is_object() {
+            return Err(Failure::permanent(
+                "invalid control message: expected an object",
+            ));
+        }
         let control: Control = tinyhost_sdk::decode("control message", control)?;
         if !control.reset {
             return Ok(None);

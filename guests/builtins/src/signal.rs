@@ -97,6 +97,13 @@ impl Node for Signal {
         if !host::is_leader() {
             return Ok(None);
         }
+        // serde would also read a struct from an array, by position: refuse anything
+        // but an object, as a form submission always is one.
+        if !control.is_object() {
+            return Err(Failure::permanent(
+                "invalid control message: expected an object",
+            ));
+        }
         let control: Control = tinyhost_sdk::decode("control message", control)?;
         if !control.send {
             return Ok(None);

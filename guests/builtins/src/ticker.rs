@@ -38,8 +38,8 @@ const TICK: &str = "tick";
 const KEY_RUNNING: &str = "ticker-running";
 /// The settings in force while running (`{context, delay}`); upstream's key.
 const KEY_CONFIG: &str = "ticker-config";
-/// When the next tick is due (ms since the epoch), so a reconcile re-arms the timer for
-/// the same moment instead of ticking early.
+/// The earliest moment (ms since the epoch) the next tick is due, so a reconcile re-arms
+/// the timer for then instead of ticking at once.
 const KEY_NEXT: &str = "ticker-next";
 
 /// Settings as upstream names them.
@@ -235,8 +235,10 @@ impl Node for Ticker {
             return Ok(());
         }
         let delay = self.delay_ms();
-        // Until this emit returns, the earliest the next tick may come is a delay from now;
-        // recording it keeps a reconcile during a long emit from starting a second one.
+        // The earliest the next tick may come is a delay from now. Recorded before the emit
+        // (one durable write per tick), it keeps a reconcile during a long emit from
+        // starting a second one; a reconcile during the pause then re-arms early by at
+        // most the emit's duration, which beats writing twice per tick.
         host::metadata_set(
             KEY_NEXT,
             Some(&host::now_ms().saturating_add(delay).to_string()),
@@ -249,10 +251,6 @@ impl Node for Ticker {
         }
         // Stopped while the emit ran: let the loop end here.
         if is_running() {
-            host::metadata_set(
-                KEY_NEXT,
-                Some(&host::now_ms().saturating_add(delay).to_string()),
-            );
             host::set_timer(TICK, delay);
         }
         Ok(())

@@ -82,12 +82,18 @@ pub struct ComponentDef {
 impl Failure {
     /// A permanent failure: retrying the same input will fail again.
     pub fn permanent(message: impl Into<String>) -> Self {
-        Failure { message: message.into(), retryable: false }
+        Failure {
+            message: message.into(),
+            retryable: false,
+        }
     }
 
     /// A failure worth retrying (a peer is down, a resource is busy).
     pub fn retryable(message: impl Into<String>) -> Self {
-        Failure { message: message.into(), retryable: true }
+        Failure {
+            message: message.into(),
+            retryable: true,
+        }
     }
 }
 
@@ -98,7 +104,8 @@ pub fn decode<T: serde::de::DeserializeOwned>(what: &str, value: Value) -> Resul
 
 /// Encodes a typed value as JSON; failures here are bugs in the component, reported as such.
 pub fn encode<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or_else(|e| json!({ "error": format!("cannot encode value: {e}") }))
+    serde_json::to_value(value)
+        .unwrap_or_else(|e| json!({ "error": format!("cannot encode value: {e}") }))
 }
 
 /// The error-port convention: with `enable_error_port`, a failure is emitted on `error` as
@@ -110,7 +117,10 @@ pub fn fail_or_emit(
     failure: Failure,
 ) -> Result<Option<Value>, Failure> {
     if enable_error_port {
-        host::output("error", &json!({ "context": context, "error": failure.message }))
+        host::output(
+            "error",
+            &json!({ "context": context, "error": failure.message }),
+        )
     } else {
         Err(failure)
     }

@@ -12,23 +12,49 @@ pub const CONTROL: &str = "_control";
 pub const ERROR: &str = "error";
 
 /// A port that receives messages, drawn on `position`.
-pub fn target(name: &str, label: &str, position: Position, configuration: Value, schema: &Schema) -> PortDef {
+pub fn target(
+    name: &str,
+    label: &str,
+    position: Position,
+    configuration: Value,
+    schema: &Schema,
+) -> PortDef {
     port(name, label, false, position, configuration, schema)
 }
 
 /// A port that emits messages, drawn on `position`.
-pub fn source(name: &str, label: &str, position: Position, configuration: Value, schema: &Schema) -> PortDef {
+pub fn source(
+    name: &str,
+    label: &str,
+    position: Position,
+    configuration: Value,
+    schema: &Schema,
+) -> PortDef {
     port(name, label, true, position, configuration, schema)
 }
 
 /// The `_settings` port carrying the current settings as its configuration.
 pub fn settings(configuration: Value, schema: &Schema) -> PortDef {
-    port(SETTINGS, "Settings", false, Position::Top, configuration, schema)
+    port(
+        SETTINGS,
+        "Settings",
+        false,
+        Position::Top,
+        configuration,
+        schema,
+    )
 }
 
 /// The `_control` port carrying the dashboard state.
 pub fn control(configuration: Value, schema: &Schema) -> PortDef {
-    port(CONTROL, "Dashboard", true, Position::Top, configuration, schema)
+    port(
+        CONTROL,
+        "Dashboard",
+        true,
+        Position::Top,
+        configuration,
+        schema,
+    )
 }
 
 /// The conventional `error` port (`{context, error}`), drawn at the bottom.
@@ -36,10 +62,23 @@ pub fn error(context: &Schema) -> PortDef {
     let schema = Schema::object("Error")
         .prop("context", context.clone())
         .prop("error", Schema::string().title("Error"));
-    source(ERROR, "Error", Position::Bottom, serde_json::json!({"context": null, "error": ""}), &schema)
+    source(
+        ERROR,
+        "Error",
+        Position::Bottom,
+        serde_json::json!({"context": null, "error": ""}),
+        &schema,
+    )
 }
 
-fn port(name: &str, label: &str, source: bool, position: Position, configuration: Value, schema: &Schema) -> PortDef {
+fn port(
+    name: &str,
+    label: &str,
+    source: bool,
+    position: Position,
+    configuration: Value,
+    schema: &Schema,
+) -> PortDef {
     PortDef {
         name: name.to_string(),
         label: label.to_string(),

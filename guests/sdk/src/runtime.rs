@@ -65,7 +65,10 @@ impl<M: Module> GuestNode for NodeHandle<M> {
             Ok(def) => def,
             Err(e) => panic!("{}", e.message),
         };
-        NodeHandle { inner: RefCell::new((def.create)()), _module: PhantomData }
+        NodeHandle {
+            inner: RefCell::new((def.create)()),
+            _module: PhantomData,
+        }
     }
 
     fn on_settings(&self, settings: String) -> Result<(), Failure> {

@@ -23,7 +23,13 @@ impl Schema {
         if !ty.is_empty() {
             body.insert("type".into(), Value::String(ty.into()));
         }
-        Schema { body, def_name: None, props: Vec::new(), items: None, required: Vec::new() }
+        Schema {
+            body,
+            def_name: None,
+            props: Vec::new(),
+            items: None,
+            required: Vec::new(),
+        }
     }
 
     /// A named object; `name` becomes its `$defs` key.
@@ -134,7 +140,10 @@ impl Schema {
         if !hoist {
             return Value::Object(body);
         }
-        let name = self.def_name.clone().unwrap_or_else(|| def_name_from_path(path));
+        let name = self
+            .def_name
+            .clone()
+            .unwrap_or_else(|| def_name_from_path(path));
         body.insert("path".into(), Value::String(path.to_string()));
         defs.insert(name.clone(), Value::Object(body));
         json!({ "$ref": format!("#/$defs/{name}") })

@@ -18,7 +18,11 @@ const CHAOS: ComponentDef = ComponentDef {
     info: "Test component: obeys commands that misbehave.",
     tags: &["test"],
     ports: port_defs,
-    create: || Box::new(Chaos { settings: Value::Null }),
+    create: || {
+        Box::new(Chaos {
+            settings: Value::Null,
+        })
+    },
 };
 
 struct Chaos {
@@ -34,7 +38,10 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
         ports::source("other", "Other", Position::Right, json!({}), &any),
     ];
     // Settings may add ports, to test that ports are re-read.
-    if let Some(extra) = settings.and_then(|s| s.get("extraPorts")).and_then(Value::as_array) {
+    if let Some(extra) = settings
+        .and_then(|s| s.get("extraPorts"))
+        .and_then(Value::as_array)
+    {
         for name in extra.iter().filter_map(Value::as_str) {
             list.push(ports::source(name, name, Position::Right, json!({}), &any));
         }
@@ -62,7 +69,12 @@ impl Node for Chaos {
                 let reply = host::output(port, &value)?;
                 Ok(Some(json!({ "downstream": reply })))
             }
-            "fail" => Err(Failure::permanent(payload.get("message").and_then(Value::as_str).unwrap_or("failed"))),
+            "fail" => Err(Failure::permanent(
+                payload
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("failed"),
+            )),
             "retryable" => Err(Failure::retryable("try again")),
             "panic" => panic!("chaos was asked to panic"),
             "loop" => {
@@ -83,7 +95,10 @@ impl Node for Chaos {
                 Ok(Some(json!("slept")))
             }
             "count" => {
-                let n = host::metadata_get("count").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
+                let n = host::metadata_get("count")
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+                    + 1;
                 host::metadata_set("count", Some(&n.to_string()));
                 Ok(Some(json!(n)))
             }

@@ -26,7 +26,12 @@ pub struct NodeSpec {
 
 /// A node named `name` running `component`.
 pub fn node(name: &str, component: &str) -> NodeSpec {
-    NodeSpec { name: name.into(), component: component.into(), settings: None, edges: Vec::new() }
+    NodeSpec {
+        name: name.into(),
+        component: component.into(),
+        settings: None,
+        edges: Vec::new(),
+    }
 }
 
 impl NodeSpec {
@@ -39,7 +44,8 @@ impl NodeSpec {
     /// An edge from this node's source port `from_port` to `to` (`node:port`); the
     /// configuration (`json!({})` for none) is stored on the target node, as upstream does.
     pub fn edge(mut self, from_port: &str, to: &str, configuration: Value) -> Self {
-        self.edges.push((from_port.into(), to.into(), configuration));
+        self.edges
+            .push((from_port.into(), to.into(), configuration));
         self
     }
 }
@@ -50,12 +56,15 @@ pub fn manifests(nodes: &[NodeSpec]) -> Vec<TinyNode> {
     for n in nodes {
         for (port, to, configuration) in &n.edges {
             let (target, target_port) = to.rsplit_once(':').unwrap_or((to.as_str(), ""));
-            incoming.entry(target.to_string()).or_default().push(NodePort {
-                from: format!("{}:{port}", n.name),
-                port: target_port.to_string(),
-                configuration: Some(JsonBytes(configuration.clone())),
-                ..NodePort::default()
-            });
+            incoming
+                .entry(target.to_string())
+                .or_default()
+                .push(NodePort {
+                    from: format!("{}:{port}", n.name),
+                    port: target_port.to_string(),
+                    configuration: Some(JsonBytes(configuration.clone())),
+                    ..NodePort::default()
+                });
         }
     }
     nodes
@@ -63,18 +72,35 @@ pub fn manifests(nodes: &[NodeSpec]) -> Vec<TinyNode> {
         .map(|n| {
             let mut ports = Vec::new();
             if let Some(settings) = &n.settings {
-                ports.push(NodePort { port: "_settings".into(), configuration: Some(JsonBytes(settings.clone())), ..NodePort::default() });
+                ports.push(NodePort {
+                    port: "_settings".into(),
+                    configuration: Some(JsonBytes(settings.clone())),
+                    ..NodePort::default()
+                });
             }
             ports.extend(incoming.remove(&n.name).unwrap_or_default());
             let edges = n
                 .edges
                 .iter()
                 .enumerate()
-                .map(|(i, (port, to, _))| NodeEdge { id: format!("{}-e{i}", n.name), port: port.clone(), to: to.clone(), ..NodeEdge::default() })
+                .map(|(i, (port, to, _))| NodeEdge {
+                    id: format!("{}-e{i}", n.name),
+                    port: port.clone(),
+                    to: to.clone(),
+                    ..NodeEdge::default()
+                })
                 .collect();
             TinyNode {
-                metadata: ObjectMeta { name: n.name.clone(), ..ObjectMeta::default() },
-                spec: TinyNodeSpec { module: "common-module".into(), component: n.component.clone(), ports, edges },
+                metadata: ObjectMeta {
+                    name: n.name.clone(),
+                    ..ObjectMeta::default()
+                },
+                spec: TinyNodeSpec {
+                    module: "common-module".into(),
+                    component: n.component.clone(),
+                    ports,
+                    edges,
+                },
             }
         })
         .collect()
@@ -103,7 +129,7 @@ pub struct Flow {
     nodes: Vec<NodeSpec>,
     state_dir: tempfile::TempDir,
     recorded: Recorded,
-    recorder: tokio::task::JoinHandle<()>,
+    recorder: Recorder,
     engine: EngineConfig,
 }
 
@@ -114,7 +140,11 @@ pub fn cache_dir() -> PathBuf {
 
 /// Engine settings for tests: a small pool, the shared cache.
 pub fn engine_config() -> EngineConfig {
-    EngineConfig { cache_dir: Some(cache_dir()), max_instances: 300, ..EngineConfig::default() }
+    EngineConfig {
+        cache_dir: Some(cache_dir()),
+        max_instances: 300,
+        ..EngineConfig::default()
+    }
 }
 
 /// The misbehaving test component (`chaos`), built by the host's build script.
@@ -122,7 +152,11 @@ pub fn testkit() -> PathBuf {
     PathBuf::from(env!("TINYHOST_TESTKIT_WASM"))
 }
 
-async fn start_runtime(state_dir: PathBuf, recorded: Recorded, engine: EngineConfig) -> (Runtime, tokio::task::JoinHandle<()>) {
+async fn start_runtime(
+    state_dir: PathBuf,
+    recorded: Recorded,
+    engine: EngineConfig,
+) -> (Runtime, Recorder) {
     let config = RuntimeConfig {
         engine,
         component_paths: vec![testkit()],
@@ -131,20 +165,38 @@ async fn start_runtime(state_dir: PathBuf, recorded: Recorded, engine: EngineCon
         ..RuntimeConfig::default()
     };
     let runtime = Runtime::start(config).await.expect("runtime starts");
-    let mut events = runtime.subscribe();
-    let recorder = tokio::spawn(async move {
+    let events = runtime.subscribe();
+    (
+        runtime,
+        Recorder {
+            events: Mutex::new(events),
+            recorded,
+        },
+    )
+}
+
+/// Records outputs by draining the event channel on demand: every event published before
+/// a call returned is already in the channel, so reading right after `send` is exact.
+struct Recorder {
+    events: Mutex<tokio::sync::broadcast::Receiver<Event>>,
+    recorded: Recorded,
+}
+
+impl Recorder {
+    fn drain(&self) {
+        let mut events = self.events.lock().expect("recorder lock");
+        let mut recorded = self.recorded.lock().expect("recorder lock");
         loop {
-            match events.recv().await {
+            match events.try_recv() {
                 Ok(Event::Output { node, port, data }) => {
-                    recorded.lock().expect("recorder lock").entry((node, port)).or_default().push(data);
+                    recorded.entry((node, port)).or_default().push(data)
                 }
                 Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
                 Err(_) => break,
             }
         }
-    });
-    (runtime, recorder)
+    }
 }
 
 impl Flow {
@@ -157,9 +209,21 @@ impl Flow {
     pub async fn start_with(nodes: Vec<NodeSpec>, engine: EngineConfig) -> Flow {
         let state_dir = tempfile::tempdir().expect("temp dir");
         let recorded: Recorded = Arc::default();
-        let (runtime, recorder) = start_runtime(state_dir.path().to_path_buf(), recorded.clone(), engine.clone()).await;
+        let (runtime, recorder) = start_runtime(
+            state_dir.path().to_path_buf(),
+            recorded.clone(),
+            engine.clone(),
+        )
+        .await;
         runtime.apply(manifests(&nodes)).await;
-        Flow { runtime, nodes, state_dir, recorded, recorder, engine }
+        Flow {
+            runtime,
+            nodes,
+            state_dir,
+            recorded,
+            recorder,
+            engine,
+        }
     }
 
     /// Replaces the node set (settings changes, new edges, removals).
@@ -172,8 +236,13 @@ impl Flow {
     /// nodes: durable metadata survives, guest memory does not.
     pub async fn restart(&mut self) {
         self.runtime.shutdown().await;
-        self.recorder.abort();
-        let (runtime, recorder) = start_runtime(self.state_dir.path().to_path_buf(), self.recorded.clone(), self.engine.clone()).await;
+        self.recorder.drain();
+        let (runtime, recorder) = start_runtime(
+            self.state_dir.path().to_path_buf(),
+            self.recorded.clone(),
+            self.engine.clone(),
+        )
+        .await;
         self.runtime = runtime;
         self.recorder = recorder;
         self.runtime.apply(manifests(&self.nodes)).await;
@@ -181,7 +250,10 @@ impl Flow {
 
     /// Delivers a raw payload to `node:port` and waits for the downstream subtree.
     pub async fn send(&self, to: &str, payload: Value) -> Result<Option<Value>, String> {
-        self.runtime.send(to, &payload).await.map_err(|e| e.to_string())
+        self.runtime
+            .send(to, &payload)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Sends a control message to a node.
@@ -191,12 +263,24 @@ impl Flow {
 
     /// Everything `node` emitted on `port` so far.
     pub fn outputs(&self, node: &str, port: &str) -> Vec<Value> {
-        self.recorded.lock().expect("recorder lock").get(&(node.to_string(), port.to_string())).cloned().unwrap_or_default()
+        self.recorder.drain();
+        self.recorded
+            .lock()
+            .expect("recorder lock")
+            .get(&(node.to_string(), port.to_string()))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Waits until `node` emitted at least `count` payloads on `port` (or the timeout),
     /// then returns all of them.
-    pub async fn wait_output(&self, node: &str, port: &str, count: usize, timeout_ms: u64) -> Vec<Value> {
+    pub async fn wait_output(
+        &self,
+        node: &str,
+        port: &str,
+        count: usize,
+        timeout_ms: u64,
+    ) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
         loop {
             let seen = self.outputs(node, port);
@@ -209,7 +293,10 @@ impl Flow {
 
     /// A node's status.
     pub async fn status(&self, node: &str) -> NodeView {
-        let s = self.runtime.status(node).unwrap_or_else(|| panic!("node {node} is not running"));
+        let s = self
+            .runtime
+            .status(node)
+            .unwrap_or_else(|| panic!("node {node} is not running"));
         NodeView {
             error: s.error,
             status: s.status,
@@ -222,7 +309,6 @@ impl Flow {
     /// Stops the runtime.
     pub async fn stop(self) {
         self.runtime.shutdown().await;
-        self.recorder.abort();
     }
 }
 

@@ -1,0 +1,97 @@
+//! Hop latency: one message through a 3-node chain (a → b → c, each hop a blocking
+//! `output` with an edge mapping), and one expression evaluation, measured in-process.
+//! `cargo bench -p tinyhost --bench chain`; `-- --test` runs each once (CI smoke).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::json;
+use tinyhost::engine::EngineConfig;
+use tinyhost::manifest::{JsonBytes, NodeEdge, NodePort, ObjectMeta, TinyNode, TinyNodeSpec};
+use tinyhost::{Runtime, RuntimeConfig};
+
+fn chaos(
+    name: &str,
+    next: Option<&str>,
+    mapping_from: Option<(&str, serde_json::Value)>,
+) -> TinyNode {
+    TinyNode {
+        metadata: ObjectMeta {
+            name: name.into(),
+            ..ObjectMeta::default()
+        },
+        spec: TinyNodeSpec {
+            module: "bench".into(),
+            component: "chaos".into(),
+            ports: mapping_from
+                .map(|(from, conf)| {
+                    vec![NodePort {
+                        from: from.into(),
+                        port: "in".into(),
+                        configuration: Some(JsonBytes(conf)),
+                        ..NodePort::default()
+                    }]
+                })
+                .unwrap_or_default(),
+            edges: next
+                .map(|to| {
+                    vec![NodeEdge {
+                        id: format!("{name}-next"),
+                        port: "out".into(),
+                        to: to.into(),
+                        ..NodeEdge::default()
+                    }]
+                })
+                .unwrap_or_default(),
+        },
+    }
+}
+
+fn chain(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let runtime = rt.block_on(async {
+        let config = RuntimeConfig {
+            engine: EngineConfig {
+                cache_dir: Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("component-cache")),
+                ..EngineConfig::default()
+            },
+            component_paths: vec![PathBuf::from(env!("TINYHOST_TESTKIT_WASM"))],
+            ..RuntimeConfig::default()
+        };
+        let runtime = Runtime::start(config).await.expect("runtime");
+        runtime
+            .apply(vec![
+                chaos("a", Some("b:in"), None),
+                chaos(
+                    "b",
+                    Some("c:in"),
+                    Some(("a:out", json!({"do": "emit", "value": "{{$.n}}"}))),
+                ),
+                chaos(
+                    "c",
+                    None,
+                    Some(("b:out", json!({"do": "echo", "value": "{{$}}"}))),
+                ),
+            ])
+            .await;
+        Arc::new(runtime)
+    });
+    let message = json!({"do": "emit", "value": {"n": 1}});
+    c.bench_function("3-node chain, one caller", |b| {
+        b.to_async(&rt)
+            .iter(|| async { runtime.send("a:in", &message).await.expect("delivered") })
+    });
+    let expression = tinyhost_expr::Expression::parse("$.count + 1").expect("parses");
+    let input = json!({"count": 41});
+    c.bench_function("expression $.count + 1", |b| {
+        b.iter(|| expression.eval(&input))
+    });
+}
+
+criterion_group!(benches, chain);
+criterion_main!(benches);
