@@ -20,6 +20,7 @@ fn main() {
         "guests/sdk",
         "guests/builtins",
         "guests/testkit",
+        "guests/greeter",
         "guests/Cargo.toml",
         "guests/Cargo.lock",
     ] {
@@ -32,6 +33,8 @@ fn main() {
     if let Ok(prebuilt) = std::env::var("TINYHOST_BUILTINS_WASM") {
         copy(Path::new(&prebuilt), &out);
         println!("cargo:rustc-env=TINYHOST_TESTKIT_WASM=");
+        println!("cargo:rustc-env=TINYHOST_GREETER_WASM=");
+        println!("cargo:rustc-env=TINYHOST_GREETER_WASM=");
         return;
     }
 
@@ -53,6 +56,8 @@ fn main() {
             "tinyhost-builtins",
             "-p",
             "tinyhost-testkit",
+            "-p",
+            "tinyhost-greeter",
             "--target-dir",
         ])
         .arg(&target_dir)
@@ -81,6 +86,13 @@ fn main() {
     println!(
         "cargo:rustc-env=TINYHOST_TESTKIT_WASM={}",
         testkit.display()
+    );
+    // The example responder of `examples/request-response`; the README's commands load
+    // it from the guests' target directory.
+    let greeter = release.join("tinyhost_greeter.wasm");
+    println!(
+        "cargo:rustc-env=TINYHOST_GREETER_WASM={}",
+        greeter.display()
     );
 }
 

@@ -44,6 +44,25 @@ enum Command {
     Components(ComponentsArgs),
     /// Evaluate an edge configuration (a `{{ }}` template or a JSON object) against a message.
     Expr(ExprArgs),
+    /// Load a flow, send one message to `node:port`, wait for the whole downstream subtree
+    /// and print its response (what a blocking `output` returns).
+    Call(CallArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CallArgs {
+    /// Folder or file of manifests.
+    path: PathBuf,
+    /// Target `node:port`.
+    to: String,
+    /// The message as JSON.
+    #[arg(long, short = 'd', default_value = "{}")]
+    data: String,
+    /// Extra component files or folders of `.wasm` components.
+    #[arg(long = "components", short = 'c')]
+    components: Vec<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -164,6 +183,7 @@ async fn async_main(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => run(args).await,
         Command::Components(args) => components(args).await,
+        Command::Call(args) => call(args).await,
         Command::Expr(_) => Err(anyhow!("unreachable: expr runs without the async runtime")),
     }
 }
@@ -398,6 +418,37 @@ async fn components(args: ComponentsArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
+    let data: Value = serde_json::from_str(&args.data).context("--data is not JSON")?;
+    let config = RuntimeConfig {
+        engine: args.engine.config(),
+        component_paths: args.components.clone(),
+        ..RuntimeConfig::default()
+    };
+    let runtime = Runtime::start(config)
+        .await
+        .context("cannot start the runtime")?;
+    for e in runtime.registry().errors() {
+        eprintln!("warning: {e}");
+    }
+    let (nodes, _signals, errors) = crate::source::read_manifests(&args.path);
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    let report = runtime.apply(nodes).await;
+    for (node, error) in &report.errors {
+        eprintln!("warning: node {node}: {error}");
+    }
+    let result = runtime.send(&args.to, &data).await;
+    runtime.shutdown().await;
+    match result {
+        Ok(Some(reply)) => println!("{}", serde_json::to_string_pretty(&reply)?),
+        Ok(None) => println!("null"),
+        Err(e) => return Err(anyhow!("{e}")),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn expr(args: ExprArgs) -> anyhow::Result<ExitCode> {

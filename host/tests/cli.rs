@@ -1,0 +1,375 @@
+//! The `tinyhost` binary as a user drives it: the local runner on the examples, hot
+//! reload and dropped-in signals, JSON output, `call`, `expr` and `components`, and the
+//! errors a user sees for bad manifests and expressions.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+fn tinyhost() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tinyhost"));
+    cmd.env("TINYHOST_CACHE_DIR", support::cache_dir())
+        .env_remove("TINYHOST_LOG");
+    cmd
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+/// A running `tinyhost run` whose JSON lines arrive on a channel.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<Value>,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        let mut child = tinyhost()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tinyhost starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(value) = serde_json::from_str::<Value>(&line)
+                    && tx.send(value).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Running { child, lines }
+    }
+
+    /// Waits for a line matching `pred`.
+    fn expect(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(v) if pred(&v) => return v,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        panic!("no line with {what}");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn debug_message(node_suffix: &'static str) -> impl Fn(&Value) -> bool {
+    move |v| {
+        v["type"] == "message"
+            && v["port"] == "_control"
+            && v["node"].as_str().is_some_and(|n| n.ends_with(node_suffix))
+    }
+}
+
+#[test]
+fn run_prints_debug_messages_of_the_hello_flow_as_json_lines() {
+    let state = tempfile::tempdir().expect("temp dir");
+    let out = tinyhost()
+        .args([
+            "run",
+            "--no-watch",
+            "--output",
+            "json",
+            "--max-messages",
+            "4",
+            "--duration",
+            "20s",
+            "--state-dir",
+        ])
+        .arg(state.path())
+        .arg(examples().join("hello"))
+        .output()
+        .expect("tinyhost runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let greetings: Vec<&Value> = lines
+        .iter()
+        .filter(|v| {
+            v["type"] == "message" && v["node"].as_str().is_some_and(|n| n.contains("debug-"))
+        })
+        .collect();
+    assert!(!greetings.is_empty(), "{lines:?}");
+    let shown = &greetings[0]["data"]["context"];
+    let branch = shown
+        .get("even")
+        .or_else(|| shown.get("odd"))
+        .expect("even or odd branch");
+    assert_eq!(branch["greeting"], "Hello World!");
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["type"] == "status" && v["data"]["status"] == "OK"),
+        "status lines are printed"
+    );
+}
+
+#[test]
+fn run_without_a_path_runs_the_embedded_example() {
+    let out = tinyhost()
+        .args([
+            "run",
+            "--no-watch",
+            "--output",
+            "json",
+            "--max-messages",
+            "3",
+            "--duration",
+            "20s",
+        ])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Hello World!"));
+}
+
+const DEBUG_NODE: &str = r#"
+apiVersion: operator.tinysystems.io/v1alpha1
+kind: TinyNode
+metadata: {name: 00000001.common-module.debug-watch}
+spec:
+  module: common-module
+  component: debug
+"#;
+
+fn signal(name: &str, data: &str) -> String {
+    format!(
+        "apiVersion: operator.tinysystems.io/v1alpha1\nkind: TinySignal\nmetadata: {{name: {name}}}\nspec:\n  node: 00000001.common-module.debug-watch\n  port: in\n  data: {data}\n"
+    )
+}
+
+#[test]
+fn run_reloads_changed_files_and_delivers_dropped_signals() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("flow.yaml"), DEBUG_NODE).expect("write");
+    let running = Running::start(&[
+        "run",
+        "--output",
+        "json",
+        "--duration",
+        "60s",
+        dir.path().to_str().expect("utf-8 path"),
+    ]);
+    running.expect("the node applied", |v| v["type"] == "applied");
+    std::fs::write(
+        dir.path().join("poke.yaml"),
+        signal("poke", "{hello: signal}"),
+    )
+    .expect("write");
+    let shown = running.expect("the signal's message", debug_message("debug-watch"));
+    assert_eq!(shown["data"], json!({"context": {"hello": "signal"}}));
+    // Renaming the node file's node: the old node goes, the new one comes.
+    std::fs::write(
+        dir.path().join("flow.yaml"),
+        DEBUG_NODE.replace("debug-watch", "debug-renamed"),
+    )
+    .expect("write");
+    let applied = running.expect("the reload", |v| {
+        v["type"] == "applied" && !v["removed"].as_array().is_none_or(Vec::is_empty)
+    });
+    assert_eq!(
+        applied["added"],
+        json!(["00000001.common-module.debug-renamed"])
+    );
+}
+
+#[test]
+fn a_broken_manifest_is_reported_by_file_and_field_and_the_rest_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("good.yaml"), DEBUG_NODE).expect("write");
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        DEBUG_NODE.replace("component: debug", "component: debug\n  colour: red"),
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("ugly.yaml"), "kind: [unclosed").expect("write");
+    std::fs::write(
+        dir.path().join("signal.yaml"),
+        signal("go", "{still: running}"),
+    )
+    .expect("write");
+    let out = tinyhost()
+        .args([
+            "run",
+            "--no-watch",
+            "--max-messages",
+            "1",
+            "--duration",
+            "20s",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.yaml") && stderr.contains("unknown field `colour`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ugly.yaml") && stderr.contains("invalid YAML"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("still"),
+        "the good node still runs"
+    );
+}
+
+#[test]
+fn call_prints_the_response_of_a_blocking_output() {
+    let out = tinyhost()
+        .args(["call"])
+        .arg(examples().join("request-response"))
+        .args([
+            "00000010.example.transform-api:in",
+            "--data",
+            r#"{"context": {"user": "Ada"}}"#,
+            "--components",
+            env!("TINYHOST_GREETER_WASM"),
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reply: Value = serde_json::from_slice(&out.stdout).expect("JSON response");
+    assert_eq!(
+        reply,
+        json!({"context": {"user": "Ada"}, "greeting": "Welcome, Ada!"})
+    );
+}
+
+#[test]
+fn call_reports_a_failing_flow() {
+    let out = tinyhost()
+        .args(["call"])
+        .arg(examples().join("request-response"))
+        .args([
+            "00000010.example.transform-api:in",
+            "--data",
+            r#"{"context": {}}"#,
+            "--components",
+            env!("TINYHOST_GREETER_WASM"),
+        ])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`name` is required"));
+}
+
+#[test]
+fn expr_evaluates_templates_and_configurations() {
+    let run = |config: &str, input: &str| {
+        let out = tinyhost()
+            .args(["expr", config, "--input", input])
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    assert_eq!(run("{{$.count + 1}}", r#"{"count": 41}"#).1, "42");
+    assert_eq!(
+        run("Hello {{$.name}}!", r#"{"name": "Ada"}"#).1,
+        "\"Hello Ada!\""
+    );
+    let (_, out, _) = run(
+        r#"{"admin": "{{$.role == 'admin'}}", "price": "$18.99"}"#,
+        r#"{"role": "admin"}"#,
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).expect("JSON"),
+        json!({"admin": true, "price": "$18.99"})
+    );
+    let (code, _, err) = run("{{$.count +}}", "{}");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("position"), "{err}");
+}
+
+#[test]
+fn expr_reads_the_message_from_stdin() {
+    let mut child = tinyhost()
+        .args(["expr", "{{upper($.name)}}", "--input", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(br#"{"name": "ada"}"#)
+        .expect("write");
+    let out = child.wait_with_output().expect("finishes");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "\"ADA\"");
+}
+
+#[test]
+fn components_lists_built_ins_and_reports_bad_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("broken.wasm"), b"nope").expect("write");
+    let out = tinyhost()
+        .args(["components", "--output", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["name"].as_str().map(String::from))
+        .collect();
+    for expected in [
+        "array_filter",
+        "array_get",
+        "array_split",
+        "async",
+        "cron",
+        "debug",
+        "delay",
+        "group_by",
+        "inject",
+        "kv",
+        "retry",
+        "router",
+        "signal",
+        "ticker",
+        "transform",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.wasm"));
+}
