@@ -66,3 +66,13 @@ fn timings() {
         black_box(Expression::parse(black_box("$.count + 1")).unwrap());
     });
 }
+
+#[test]
+#[ignore = "timing only; run explicitly with --release"]
+fn baseline() {
+    let data = json!({"count": 41, "user": {"name": "Ada", "role": "admin"}, "target": "x"});
+    time("baseline: map lookup + add + Number", 2_000_000, || {
+        let n = black_box(&data).get("count").and_then(|v| v.as_f64()).unwrap() + 1.0;
+        black_box(serde_json::Value::from(n as i64));
+    });
+}

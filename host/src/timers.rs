@@ -10,10 +10,13 @@ use std::time::Duration;
 
 use tokio::task::AbortHandle;
 
+/// Pending timers by (node, timer id), with the generation that armed each.
+type Pending = Arc<Mutex<HashMap<(String, String), (u64, AbortHandle)>>>;
+
 /// Pending timers.
 #[derive(Debug, Default)]
 pub struct Timers {
-    pending: Arc<Mutex<HashMap<(String, String), (u64, AbortHandle)>>>,
+    pending: Pending,
     generation: AtomicU64,
 }
 
