@@ -69,7 +69,7 @@ pub(crate) fn eval<'a>(e: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
 }
 
 /// Unary `-` / `+`.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn eval_sign<'a>(x: &'a Expr, negate: bool, pos: usize, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
     let v = eval(x, ctx)?;
     match v.as_num() {
@@ -79,7 +79,7 @@ fn eval_sign<'a>(x: &'a Expr, negate: bool, pos: usize, ctx: &Ctx<'a>) -> Result
 }
 
 #[cold]
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn sign_error(negate: bool, v: &Val<'_>, pos: usize) -> Fault {
     let sign = if negate { '-' } else { '+' };
     Fault::new(
@@ -89,25 +89,25 @@ fn sign_error(negate: bool, v: &Val<'_>, pos: usize) -> Fault {
 }
 
 /// `!x`.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn eval_not<'a>(x: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
     Ok(Val::Bool(!eval(x, ctx)?.truthy()))
 }
 
 /// `a && b` (short-circuit).
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn eval_and<'a>(a: &'a Expr, b: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
     Ok(Val::Bool(eval(a, ctx)?.truthy() && eval(b, ctx)?.truthy()))
 }
 
 /// `a || b` (short-circuit).
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn eval_or<'a>(a: &'a Expr, b: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
     Ok(Val::Bool(eval(a, ctx)?.truthy() || eval(b, ctx)?.truthy()))
 }
 
 /// `c ? a : b`.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn eval_cond<'a>(c: &'a Expr, a: &'a Expr, b: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
     if eval(c, ctx)?.truthy() {
         eval(a, ctx)
@@ -117,7 +117,7 @@ fn eval_cond<'a>(c: &'a Expr, a: &'a Expr, b: &'a Expr, ctx: &Ctx<'a>) -> Result
 }
 
 /// `a =~ b`.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn eval_match<'a>(
     a: &'a Expr,
     b: &'a Expr,
@@ -156,7 +156,7 @@ fn eval_match<'a>(
 }
 
 /// Binary operators: evaluates both sides, then applies the operator.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn eval_binary<'a>(
     op: Op,
     a: &'a Expr,
@@ -170,7 +170,7 @@ fn eval_binary<'a>(
 }
 
 /// Function calls: evaluates the arguments, then calls the built-in.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn eval_call<'a>(
     f: crate::functions::Func,
     args: &'a [Expr],
@@ -185,7 +185,7 @@ fn eval_call<'a>(
 }
 
 /// Applies a (non short-circuit) binary operator.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn binary<'a>(op: Op, l: Val<'a>, r: Val<'a>, pos: usize) -> Result<Val<'a>, Fault> {
     match op {
         Op::Add => add(l, r, pos),

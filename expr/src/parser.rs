@@ -101,7 +101,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Consumes the next token if it is `want`.
-    #[cfg_attr(debug_assertions, inline(never))]
+    #[inline(never)]
     fn eat(&mut self, want: &Tok) -> Result<bool, Fault> {
         let t = self.peek()?;
         if &t.tok == want {
@@ -160,14 +160,14 @@ impl<'s> Parser<'s> {
     }
 
     /// Consumes the `:` of a conditional.
-    #[cfg_attr(debug_assertions, inline(never))]
+    #[inline(never)]
     fn colon(&mut self) -> Result<(), Fault> {
         self.expect(&Tok::Colon, "expected ':' in conditional expression")
             .map(|_| ())
     }
 
     /// Consumes the next token if it is `want`, returning its offset.
-    #[cfg_attr(debug_assertions, inline(never))]
+    #[inline(never)]
     fn eat_at(&mut self, want: &Tok) -> Result<Option<usize>, Fault> {
         let t = self.peek()?;
         if &t.tok == want {
@@ -205,7 +205,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Consumes a binary operator binding at least `min_prec`.
-    #[cfg_attr(debug_assertions, inline(never))]
+    #[inline(never)]
     fn binary_op(&mut self, min_prec: u8) -> Result<Option<(Op, u8, usize)>, Fault> {
         let t = self.peek()?;
         let Tok::Op(op) = t.tok else { return Ok(None) };
@@ -241,7 +241,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Consumes a prefix operator (`-`, `+`, `!`).
-    #[cfg_attr(debug_assertions, inline(never))]
+    #[inline(never)]
     fn prefix_op(&mut self) -> Result<Option<(Op, usize)>, Fault> {
         let t = self.peek()?;
         match t.tok {
@@ -254,7 +254,7 @@ impl<'s> Parser<'s> {
     }
 
     /// The operand of a prefix operator.
-    #[cfg_attr(debug_assertions, inline(never))]
+    #[inline(never)]
     fn prefix(&mut self, op: Op, pos: usize) -> Result<Expr, Fault> {
         if let Err(e) = self.enter(pos) {
             return Err(e);
@@ -279,7 +279,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Reads the first token of a primary expression.
-    #[cfg_attr(debug_assertions, inline(never))]
+    #[inline(never)]
     fn primary_start(&mut self) -> Result<Start, Fault> {
         let t = self.peek()?;
         self.bump(&t);
@@ -306,7 +306,7 @@ impl<'s> Parser<'s> {
     }
 
     /// The `)` closing a parenthesised expression.
-    #[cfg_attr(debug_assertions, inline(never))]
+    #[inline(never)]
     fn close_paren(&mut self, inner: Expr) -> Result<Expr, Fault> {
         self.expect(&Tok::RParen, "expected ')' to close '('")?;
         Ok(inner)
@@ -322,7 +322,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Resolves a name: a function (when `(` follows) or a constant node.
-    #[cfg_attr(debug_assertions, inline(never))]
+    #[inline(never)]
     fn name_kind(&mut self, start: usize, end: usize) -> Result<Result<Func, Expr>, Fault> {
         let name = self.src.get(start..end).unwrap_or("");
         if !self.eat(&Tok::LParen)? {
@@ -355,7 +355,7 @@ impl<'s> Parser<'s> {
     }
 
     /// After an argument: `,` (true) or `)` (false).
-    #[cfg_attr(debug_assertions, inline(never))]
+    #[inline(never)]
     fn argument_separator(&mut self, func: Func) -> Result<bool, Fault> {
         if self.eat(&Tok::Comma)? {
             return Ok(true);
@@ -380,14 +380,14 @@ impl<'s> Parser<'s> {
 }
 
 /// Builds a call node after checking the argument count.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn call_node(func: Func, args: Vec<Expr>, pos: usize) -> Result<Expr, Fault> {
     check_arity(func, args.len(), pos)?;
     make(ExprKind::Call(func, args), pos)
 }
 
 /// Builds a conditional node.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn cond_node(cond: Expr, then: Expr, otherwise: Expr, pos: usize) -> Result<Expr, Fault> {
     make(
         ExprKind::Cond(Box::new(cond), Box::new(then), Box::new(otherwise)),
@@ -408,7 +408,7 @@ enum Start {
 }
 
 /// Builds the node for a prefix operator, folding signs of literals.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn prefix_node(op: Op, operand: Expr, pos: usize) -> Result<Expr, Fault> {
     match (op, &operand.kind) {
         // Fold literal signs so `-1` is a plain number.

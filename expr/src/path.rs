@@ -75,7 +75,7 @@ enum Next {
 }
 
 /// Reads `.name`, `.*`, `..`, `..name`, `..*` at the cursor.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn dot_step(p: &mut Parser<'_>, steps: &mut Vec<Step>) -> Result<Next, Fault> {
     let pos = p.pos;
     match char_at(p.src, pos) {
@@ -117,7 +117,7 @@ fn dot_step(p: &mut Parser<'_>, steps: &mut Vec<Step>) -> Result<Next, Fault> {
 }
 
 /// Builds the path node.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn path_node(root: Root, steps: Vec<Step>, start: usize) -> Result<Expr, Fault> {
     make(ExprKind::Path(Box::new(Path { root, steps })), start)
 }
@@ -142,7 +142,7 @@ fn parse_bracket(p: &mut Parser<'_>) -> Result<Step, Fault> {
 }
 
 /// After a selector: `,` (true) or `]` (false).
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn bracket_separator(p: &mut Parser<'_>, open: usize) -> Result<bool, Fault> {
     p.pos = skip_ws(p.src, p.pos);
     match char_at(p.src, p.pos) {
@@ -163,7 +163,7 @@ fn bracket_separator(p: &mut Parser<'_>, open: usize) -> Result<bool, Fault> {
 }
 
 /// One selector is a step of its own; several form a union.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn bracket_step(mut selectors: Vec<Step>) -> Step {
     match selectors.len() {
         1 => selectors.pop().unwrap_or(Step::Wildcard),
@@ -184,7 +184,7 @@ fn parse_selector(p: &mut Parser<'_>, open: usize) -> Result<Step, Fault> {
 }
 
 /// `*`, `'key'`, `"key"` or a bare `key`.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn simple_selector(p: &mut Parser<'_>, open: usize) -> Result<Step, Fault> {
     let pos = p.pos;
     match char_at(p.src, pos) {
@@ -216,7 +216,7 @@ fn parse_filter(p: &mut Parser<'_>, pos: usize) -> Result<Step, Fault> {
 }
 
 /// Consumes `?` and `(` of a filter.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn filter_open(p: &mut Parser<'_>) -> Result<(), Fault> {
     p.pos = skip_ws(p.src, p.pos + 1);
     if char_at(p.src, p.pos) != Some('(') {
@@ -250,7 +250,7 @@ fn parse_index_or_slice(p: &mut Parser<'_>, pos: usize) -> Result<Step, Fault> {
 }
 
 /// Consumes a `:` (after optional whitespace).
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn eat_colon(p: &mut Parser<'_>) -> bool {
     p.pos = skip_ws(p.src, p.pos);
     if char_at(p.src, p.pos) == Some(':') {
@@ -261,7 +261,7 @@ fn eat_colon(p: &mut Parser<'_>) -> bool {
 }
 
 /// `[n]` or `[(expr)]`.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn index_step(first: Option<Bound>, pos: usize) -> Result<Step, Fault> {
     match first {
         Some(Bound::Int(n)) => Ok(Step::Index(n)),
@@ -271,7 +271,7 @@ fn index_step(first: Option<Bound>, pos: usize) -> Result<Step, Fault> {
 }
 
 /// `[a:b:c]`, rejecting a literal zero step.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn slice_step(
     first: Option<Bound>,
     second: Option<Bound>,
@@ -299,7 +299,7 @@ fn parse_bound(p: &mut Parser<'_>) -> Result<Option<Bound>, Fault> {
 }
 
 /// An optional integer bound at `pos`.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn int_bound(p: &mut Parser<'_>, pos: usize) -> Result<Option<Bound>, Fault> {
     match char_at(p.src, pos) {
         Some(c) if c == '-' || c == '+' || c.is_ascii_digit() => {
@@ -337,7 +337,7 @@ fn script(p: &mut Parser<'_>, open: usize) -> Result<Expr, Fault> {
 }
 
 /// The `)` closing a script.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn close_script(p: &mut Parser<'_>, open: usize, expr: Expr) -> Result<Expr, Fault> {
     p.pos = skip_ws(p.src, p.pos);
     if char_at(p.src, p.pos) != Some(')') {
@@ -514,7 +514,7 @@ fn apply<'a>(
 }
 
 /// `[?(expr)]` on one node: keeps the children for which `expr` is truthy.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn filter<'a>(
     expr: &'a Expr,
     v: &'a Value,
@@ -537,7 +537,7 @@ fn filter<'a>(
 }
 
 /// `[(expr)]` on one node: a computed key, index, or `true` for all children.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn computed<'a>(
     expr: &'a Expr,
     v: &'a Value,

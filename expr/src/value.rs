@@ -291,7 +291,7 @@ fn equal_at(a: &Val<'_>, b: &Val<'_>, depth: usize) -> Result<bool, String> {
 }
 
 /// Element-wise array equality.
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn equal_arrays(a: &Val<'_>, b: &Val<'_>, depth: usize) -> Result<bool, String> {
     if a.arr_len() != b.arr_len() {
         return Ok(false);
@@ -308,7 +308,7 @@ fn equal_arrays(a: &Val<'_>, b: &Val<'_>, depth: usize) -> Result<bool, String> 
 }
 
 /// Key-wise object equality (key order does not matter).
-#[cfg_attr(debug_assertions, inline(never))]
+#[inline(never)]
 fn equal_objects(a: &Val<'_>, b: &Val<'_>, depth: usize) -> Result<bool, String> {
     let (Some(x), Some(y)) = (a.as_obj(), b.as_obj()) else {
         return Ok(false);

@@ -72,7 +72,23 @@ fn timings() {
 fn baseline() {
     let data = json!({"count": 41, "user": {"name": "Ada", "role": "admin"}, "target": "x"});
     time("baseline: map lookup + add + Number", 2_000_000, || {
-        let n = black_box(&data).get("count").and_then(|v| v.as_f64()).unwrap() + 1.0;
+        let n = black_box(&data)
+            .get("count")
+            .and_then(|v| v.as_f64())
+            .unwrap()
+            + 1.0;
         black_box(serde_json::Value::from(n as i64));
     });
+}
+
+#[test]
+#[ignore = "timing only; run explicitly with --release"]
+fn breakdown() {
+    let data = json!({"count": 41, "user": {"name": "Ada", "role": "admin"}, "target": "x"});
+    for src in ["1 + 1", "$.count", "$.user.name", "$.count + 1"] {
+        let expr = Expression::parse(src).unwrap();
+        time(&format!("eval `{src}`"), 2_000_000, || {
+            black_box(expr.eval(black_box(&data)).unwrap());
+        });
+    }
 }

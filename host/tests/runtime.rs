@@ -330,3 +330,49 @@ async fn metadata_survives_a_restart() {
     );
     flow.stop().await;
 }
+
+#[tokio::test]
+async fn timers_fire_on_the_leader_only() {
+    let flow = Flow::start(vec![
+        node("t", "ticker")
+            .settings(json!({"delay": 20, "context": {"n": 1}}))
+            .edge("out", "d:in", none()),
+        node("d", "debug"),
+    ])
+    .await;
+    flow.control("t", json!({"start": true}))
+        .await
+        .expect("started");
+    assert!(flow.wait_output("t", "out", 2, 3000).await.len() >= 2);
+    flow.runtime.set_leader(false).await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let before = flow.outputs("t", "out").len();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        flow.outputs("t", "out").len(),
+        before,
+        "a follower's timers do not fire"
+    );
+    // Gaining leadership reconciles every node: the ticker resumes from its metadata.
+    flow.runtime.set_leader(true).await;
+    assert!(flow.wait_output("t", "out", before + 2, 3000).await.len() >= before + 2);
+    flow.stop().await;
+}
+
+#[tokio::test]
+async fn reconcile_output_republishes_status() {
+    let flow = Flow::start(vec![chaos("c")]).await;
+    let mut events = flow.runtime.subscribe();
+    flow.send(
+        "c:in",
+        json!({"do": "emit", "port": "_reconcile", "value": null}),
+    )
+    .await
+    .expect("delivered");
+    let mut saw_status = false;
+    while let Ok(event) = events.try_recv() {
+        saw_status |= matches!(event, tinyhost::Event::Status { ref node, .. } if node == "c");
+    }
+    assert!(saw_status);
+    flow.stop().await;
+}
