@@ -29,6 +29,47 @@
 //!
 //! Evaluation never copies the message: paths borrow from it, and only the
 //! final result is turned into an owned [`Value`].
+//!
+//! # Language
+//!
+//! * **Paths**: `$` is the message, `@` the current node inside filters.
+//!   `$.a.b`, `$['a']`, `$["a b"]`, `$.a[0]`, `$.a[-1]`, `$.a[*]`, `$.a.*`,
+//!   `$..name`, slices `[1:3]`, `[:2]`, `[::-1]`, unions `[0,2]`,
+//!   `['a','b']`, filters `[?(@.x > 1)]`, computed indexes `[(@.length-1)]`,
+//!   `.length` of arrays. No match → `null`, one → the value, several → array.
+//! * **Operators** (loosest to tightest): `c ? a : b`; `||`; `&&`;
+//!   `== != < <= > >= =~`; `+ - | ^`; `* / % << >> & &^`; `**` (right
+//!   associative); unary `- + !`. Numbers are `f64`; integral results come
+//!   back as JSON integers.
+//! * **Literals**: numbers, `'single'` or `"double"` quoted strings (JSON
+//!   escapes plus `\'`), `true false null`, `e pi phi sqrt2 ln2 ...`.
+//! * **Functions** (case-insensitive): math (`abs ceil floor round sqrt pow10
+//!   log exp` and the rest of ajson's `math` list), `length size avg sum first
+//!   last not factorial rand randint b64encode b64encoden b64decode`, `is_*`
+//!   type checks, strings (`upper lower trim reverse split join contains
+//!   hasprefix hassuffix replace substr index`), `now RFC3339 string`.
+//! * **Time**: an RFC 3339 timestamp `±` a Go duration string moves the time
+//!   (`'2024-01-01T00:00:00Z' + '1h30m'`), duration `±` duration gives seconds
+//!   (`'1h' + '30m'` → `"5400s"`), timestamp `-` timestamp gives a Go duration
+//!   string (`"25h30m0s"`).
+//!
+//! # Differences from ajson / Tiny Systems
+//!
+//! Deliberate, for predictability; everything else follows ajson:
+//! * a path that matches nothing is `null` for comparisons (`$.x == null` is
+//!   true; ajson makes every comparison with a missing value false);
+//! * `+` and `-` have their usual precedence 4 (Tiny Systems re-registers them
+//!   at 3, the comparison level); unary `-`/`!` apply to any operand;
+//! * `+` concatenates when *either* side is a string (ajson: left side only);
+//! * objects are traversed in document order (ajson sorts keys);
+//! * `length` and `substr`/`index` count characters, not UTF-8 bytes;
+//! * interpolated numbers print like Go's JSON encoder (`1000000`, not
+//!   `1e+06`); integral numbers never get a fraction;
+//! * `string(x)` renders arrays as JSON and `null` as `"null"`;
+//! * errors instead of Go panics or garbage: `%` by zero, `randint(0)`,
+//!   `factorial(n)` above 170, non-finite results (`sqrt(-1)`);
+//! * nesting deeper than 256 levels is rejected (scripts inside paths count
+//!   double).
 
 #![cfg_attr(
     not(test),

@@ -69,15 +69,8 @@ struct Async {
     settings: Settings,
 }
 
-fn decode_settings(settings: Option<&Value>) -> Result<Settings, Failure> {
-    match settings {
-        None => Ok(Settings::default()),
-        Some(v) => tinyhost_sdk::decode("settings", v.clone()),
-    }
-}
-
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
-    let settings = decode_settings(settings)?;
+    let settings = tinyhost_sdk::decode_settings::<Settings>(settings)?;
     let settings_schema = Schema::object("Settings").prop(
         "maxConcurrency",
         Schema::integer().title("Max Concurrency").description(
@@ -119,7 +112,7 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
 
 impl Node for Async {
     fn on_settings(&mut self, settings: Value) -> Result<(), Failure> {
-        self.settings = decode_settings(Some(&settings))?;
+        self.settings = tinyhost_sdk::decode_settings::<Settings>(Some(&settings))?;
         Ok(())
     }
 

@@ -80,15 +80,8 @@ struct Cron {
     settings: Settings,
 }
 
-fn decode_settings(settings: Option<&Value>) -> Result<Settings, Failure> {
-    match settings {
-        None => Ok(Settings::default()),
-        Some(v) => tinyhost_sdk::decode("settings", v.clone()),
-    }
-}
-
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
-    let settings = decode_settings(settings)?;
+    let settings = tinyhost_sdk::decode_settings::<Settings>(settings)?;
     let settings_schema = Schema::object("Settings")
         .prop(
             "context",
@@ -267,7 +260,7 @@ impl Cron {
 
 impl Node for Cron {
     fn on_settings(&mut self, settings: Value) -> Result<(), Failure> {
-        self.settings = decode_settings(Some(&settings))?;
+        self.settings = tinyhost_sdk::decode_settings::<Settings>(Some(&settings))?;
         Ok(())
     }
 

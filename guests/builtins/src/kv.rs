@@ -104,13 +104,6 @@ struct Kv {
     settings: Settings,
 }
 
-fn decode_settings(settings: Option<&Value>) -> Result<Settings, Failure> {
-    match settings {
-        None => Ok(Settings::default()),
-        Some(v) => tinyhost_sdk::decode("settings", v.clone()),
-    }
-}
-
 /// Checks what upstream checks when settings arrive and applies the record default.
 fn validate(mut settings: Settings) -> Result<Settings, Failure> {
     if settings.document.is_empty() {
@@ -172,7 +165,7 @@ fn document_schema(settings: &Settings) -> Schema {
 }
 
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
-    let settings = decode_settings(settings)?;
+    let settings = tinyhost_sdk::decode_settings::<Settings>(settings)?;
     let document = document_schema(&settings);
     let store_context = Schema::any("StoreContext").title("Context").configurable();
     let query_context = Schema::any("QueryContext").title("Context").configurable();
@@ -470,7 +463,7 @@ impl Kv {
 
 impl Node for Kv {
     fn on_settings(&mut self, settings: Value) -> Result<(), Failure> {
-        self.settings = validate(decode_settings(Some(&settings))?)?;
+        self.settings = validate(tinyhost_sdk::decode_settings::<Settings>(Some(&settings))?)?;
         Ok(())
     }
 

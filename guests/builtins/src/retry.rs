@@ -82,19 +82,12 @@ struct Retry {
     settings: Settings,
 }
 
-fn decode_settings(settings: Option<&Value>) -> Result<Settings, Failure> {
-    match settings {
-        None => Ok(Settings::default()),
-        Some(v) => tinyhost_sdk::decode("settings", v.clone()),
-    }
-}
-
 fn context_schema() -> Schema {
     Schema::any("Context").title("Context").configurable()
 }
 
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
-    let settings = decode_settings(settings)?;
+    let settings = tinyhost_sdk::decode_settings::<Settings>(settings)?;
     let settings_schema = Schema::object("Settings")
         .required_prop(
             "maxAttempts",
@@ -247,7 +240,7 @@ impl Retry {
 
 impl Node for Retry {
     fn on_settings(&mut self, settings: Value) -> Result<(), Failure> {
-        self.settings = decode_settings(Some(&settings))?;
+        self.settings = tinyhost_sdk::decode_settings::<Settings>(Some(&settings))?;
         Ok(())
     }
 

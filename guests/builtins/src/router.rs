@@ -78,20 +78,13 @@ struct Router {
     settings: Settings,
 }
 
-fn decode_settings(settings: Option<&Value>) -> Result<Settings, Failure> {
-    match settings {
-        None => Ok(Settings::default()),
-        Some(v) => tinyhost_sdk::decode("settings", v.clone()),
-    }
-}
-
 /// The port a route is published as.
 fn port_name(route: &str) -> String {
     format!("out_{}", route.to_lowercase())
 }
 
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
-    let settings = decode_settings(settings)?;
+    let settings = tinyhost_sdk::decode_settings::<Settings>(settings)?;
 
     let settings_schema = Schema::object("Settings")
         .required_prop(
@@ -194,7 +187,7 @@ impl Router {
 
 impl Node for Router {
     fn on_settings(&mut self, settings: Value) -> Result<(), Failure> {
-        self.settings = decode_settings(Some(&settings))?;
+        self.settings = tinyhost_sdk::decode_settings::<Settings>(Some(&settings))?;
         Ok(())
     }
 

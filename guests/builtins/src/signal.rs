@@ -47,15 +47,8 @@ struct Signal {
     settings: Settings,
 }
 
-fn decode_settings(settings: Option<&Value>) -> Result<Settings, Failure> {
-    match settings {
-        None => Ok(Settings::default()),
-        Some(v) => tinyhost_sdk::decode("settings", v.clone()),
-    }
-}
-
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
-    let settings = decode_settings(settings)?;
+    let settings = tinyhost_sdk::decode_settings::<Settings>(settings)?;
     let settings_schema = Schema::object("Settings").required_prop(
         "context",
         Schema::any("Context")
@@ -89,7 +82,7 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
 
 impl Node for Signal {
     fn on_settings(&mut self, settings: Value) -> Result<(), Failure> {
-        self.settings = decode_settings(Some(&settings))?;
+        self.settings = tinyhost_sdk::decode_settings::<Settings>(Some(&settings))?;
         Ok(())
     }
 

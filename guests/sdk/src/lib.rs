@@ -102,6 +102,16 @@ pub fn decode<T: serde::de::DeserializeOwned>(what: &str, value: Value) -> Resul
     serde_json::from_value(value).map_err(|e| Failure::permanent(format!("invalid {what}: {e}")))
 }
 
+/// Decodes settings, or the defaults when the host asks for ports without settings.
+pub fn decode_settings<T: serde::de::DeserializeOwned + Default>(
+    settings: Option<&Value>,
+) -> Result<T, Failure> {
+    match settings {
+        None => Ok(T::default()),
+        Some(v) => decode("settings", v.clone()),
+    }
+}
+
 /// Encodes a typed value as JSON; failures here are bugs in the component, reported as such.
 pub fn encode<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value)
