@@ -8,7 +8,7 @@
 //!
 //! * [`Expression`] – one parsed expression (`$.count + 1`), evaluated many times;
 //! * [`Mapping`] – a whole configuration compiled once and rendered per message;
-//! * [`eval`] / [`render`] – one-shot conveniences.
+//! * [`eval()`] / [`render()`] – one-shot conveniences.
 //!
 //! ```
 //! use serde_json::json;

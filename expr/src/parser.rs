@@ -10,6 +10,11 @@
 //! and in the resulting tree (height), so hostile input yields an error
 //! instead of a stack overflow.
 
+// On the recursive path errors are propagated with explicit `match`es
+// instead of `?`: in unoptimised builds every `?` adds temporaries to the
+// stack frame, and these frames are repeated once per nesting level.
+#![allow(clippy::question_mark)]
+
 use crate::ast::{Bound, Expr, ExprKind, Root, Step};
 use crate::error::Fault;
 use crate::functions::{self, Func};
@@ -72,7 +77,7 @@ impl<'s> Parser<'s> {
 
     /// Enters one nesting level; fails past [`MAX_DEPTH`].
     pub(crate) fn enter(&mut self, pos: usize) -> Result<(), Fault> {
-        self.depth += 1;
+        self.depth = self.depth.saturating_add(1);
         if self.depth > MAX_DEPTH {
             return Err(too_deep(pos));
         }

@@ -148,12 +148,12 @@ proptest! {
 
     #[test]
     fn evaluating_generated_expressions_never_panics(e in arb_expr(), data in arb_json()) {
-        if let Ok(expr) = Expression::parse(&e) {
-            if let Err(err) = expr.eval(&data) {
-                // Errors point inside the expression.
-                prop_assert!(err.position <= e.chars().count());
-                prop_assert_eq!(err.expression.as_str(), e.as_str());
-            }
+        if let Ok(expr) = Expression::parse(&e)
+            && let Err(err) = expr.eval(&data)
+        {
+            // Errors point inside the expression.
+            prop_assert!(err.position <= e.chars().count());
+            prop_assert_eq!(err.expression.as_str(), e.as_str());
         }
     }
 

@@ -334,6 +334,23 @@ impl Printer {
                 self.line(value, format!("{} status: {state}", short(node)));
                 false
             }
+            Event::ExpressionError {
+                node,
+                port,
+                expression,
+                position,
+                error,
+            } => {
+                let value = json!({
+                    "type": "expression_error", "node": node, "port": port,
+                    "data": {"expression": expression, "position": position, "error": error},
+                });
+                self.line(
+                    value,
+                    format!("{} {port} expression error: {error} at position {position} in `{expression}`", short(node)),
+                );
+                false
+            }
         }
     }
 

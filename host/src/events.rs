@@ -23,6 +23,20 @@ pub enum Event {
         /// The payload.
         data: Value,
     },
+    /// An edge mapping's expression failed. Delivery went on (the `{{…}}` text stayed in
+    /// place, or the value became null); this is how the flow author finds out.
+    ExpressionError {
+        /// Target node of the edge.
+        node: String,
+        /// Target port.
+        port: String,
+        /// The expression, without braces.
+        expression: String,
+        /// Character offset of the error in the expression.
+        position: usize,
+        /// What was wrong.
+        error: String,
+    },
     /// A node's status changed (settings error, ports re-read, metadata written).
     Status {
         /// Node name.

@@ -88,6 +88,8 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
 /// Per-store state: WASI (with nothing granted), limits and the current call.
 pub struct HostState {
     wasi: WasiCtx,
+    /// The tail of the guest's stderr, for trap messages.
+    pub stderr: crate::guest_stderr::StderrTail,
     table: ResourceTable,
     /// Memory cap.
     pub limiter: MemoryLimiter,
@@ -98,13 +100,15 @@ pub struct HostState {
 impl HostState {
     /// A sandboxed state: no files, no network, no environment, no arguments.
     pub fn new(memory_limit: usize) -> HostState {
+        let stderr = crate::guest_stderr::StderrTail::default();
         let wasi = WasiCtx::builder()
             .allow_tcp(false)
             .allow_udp(false)
-            .inherit_stderr()
+            .stderr(stderr.clone())
             .build();
         HostState {
             wasi,
+            stderr,
             table: ResourceTable::new(),
             limiter: MemoryLimiter {
                 limit: memory_limit,

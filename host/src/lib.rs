@@ -13,6 +13,7 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod guest_stderr;
 pub mod host_api;
 pub mod manifest;
 pub mod mapping;

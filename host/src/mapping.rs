@@ -28,24 +28,11 @@ impl EdgeMapping {
         self.mapping.is_empty()
     }
 
-    /// Renders against `data`, reporting errors against `target` (`node:port`).
-    pub fn render(&self, data: &Value, target: &str) -> Value {
-        let rendered = self.mapping.render(data);
-        for error in &rendered.errors {
-            report(target, error);
-        }
-        rendered.value
+    /// Renders against `data`; the caller reports the errors (the scheduler knows where
+    /// the message was going).
+    pub fn render(&self, data: &Value) -> tinyhost_expr::Rendered {
+        self.mapping.render(data)
     }
-}
-
-fn report(target: &str, error: &ExprError) {
-    tracing::warn!(
-        target_port = target,
-        expression = %error.expression,
-        position = error.position,
-        error = %error.message,
-        "expression_error"
-    );
 }
 
 /// Compiled expressions and configurations requested by components through the `expr`

@@ -206,6 +206,7 @@ impl InstancePool {
             time_limit: self.engine.config().call_time_limit,
         });
         instance.store.set_epoch_deadline(1);
+        instance.store.data().stderr.clear();
         let outcome = run(&mut instance, node, op).await;
         instance.store.data_mut().frame = None;
         match outcome {
@@ -325,9 +326,13 @@ fn classify(node: &str, store: &Store<HostState>, e: wasmtime::Error) -> CallErr
             limit_bytes: m.limit,
         };
     }
+    let mut message = trap_message(&e);
+    if let Some(words) = store.data().stderr.last_words() {
+        message = format!("{message} ({words})");
+    }
     CallError::Trap {
         node: node.to_string(),
-        message: trap_message(&e),
+        message,
     }
 }
 

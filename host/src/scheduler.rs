@@ -164,7 +164,11 @@ impl Shared {
         let data = match target.mapping(from, &edge.to_port) {
             Some(mapping) => {
                 let message: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
-                mapping.render(&message, &edge.to).to_string()
+                let rendered = mapping.render(&message);
+                for error in &rendered.errors {
+                    self.report_expression_error(edge, error);
+                }
+                rendered.value.to_string()
             }
             // An edge without configuration delivers the target port's default, not the
             // source payload (CONTRACT §4).
@@ -262,6 +266,27 @@ impl Shared {
                     .await
             }
         }
+    }
+}
+
+impl Shared {
+    /// Expression errors never stop a delivery; they are logged (the contract's
+    /// `expression_error` event) and published for whoever watches the flow.
+    fn report_expression_error(&self, edge: &Edge, error: &tinyhost_expr::ExprError) {
+        tracing::warn!(
+            target_port = %edge.to,
+            expression = %error.expression,
+            position = error.position,
+            error = %error.message,
+            "expression_error"
+        );
+        self.events.publish(Event::ExpressionError {
+            node: edge.to_node.clone(),
+            port: edge.to_port.clone(),
+            expression: error.expression.clone(),
+            position: error.position,
+            error: error.message.clone(),
+        });
     }
 }
 

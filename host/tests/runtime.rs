@@ -116,6 +116,10 @@ async fn a_panicking_component_is_an_error_and_the_host_lives_on() {
         .await
         .expect_err("a panic is an error");
     assert!(err.contains("c: component trapped"), "{err}");
+    assert!(
+        err.contains("chaos was asked to panic"),
+        "the panic message is kept: {err}"
+    );
     assert_eq!(
         flow.send("c:in", json!({"value": 7})).await,
         Ok(Some(json!(7)))
@@ -374,5 +378,39 @@ async fn reconcile_output_republishes_status() {
         saw_status |= matches!(event, tinyhost::Event::Status { ref node, .. } if node == "c");
     }
     assert!(saw_status);
+    flow.stop().await;
+}
+
+#[tokio::test]
+async fn a_broken_expression_is_reported_with_its_position() {
+    let flow = Flow::start(vec![
+        chaos("a").edge("out", "b:in", json!({"do": "echo", "value": "{{$.x +}}"})),
+        chaos("b"),
+    ])
+    .await;
+    let mut events = flow.runtime.subscribe();
+    let reply = flow
+        .send("a:in", json!({"do": "emit", "value": {"x": 1}}))
+        .await;
+    assert!(reply.is_ok(), "{reply:?}");
+    let mut reported = None;
+    while let Ok(event) = events.try_recv() {
+        if let tinyhost::Event::ExpressionError {
+            node,
+            port,
+            expression,
+            position,
+            ..
+        } = event
+        {
+            reported = Some((node, port, expression, position));
+        }
+    }
+    let (node, port, expression, position) = reported.expect("the error is published");
+    assert_eq!(
+        (node.as_str(), port.as_str(), expression.as_str()),
+        ("b", "in", "$.x +")
+    );
+    assert!(position >= 3, "{position}");
     flow.stop().await;
 }
