@@ -5,7 +5,7 @@
 //! Messages enter through [`Runtime::send`] (signals) and timers; the [`crate::scheduler`]
 //! routes them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -26,6 +26,9 @@ use crate::timers::Timers;
 
 /// The cycle guard: hops a message may travel (CONTRACT §4).
 pub const MAX_DEPTH: u32 = 256;
+
+/// How often changed node metadata is written to the state store.
+pub const METADATA_FLUSH_INTERVAL: Duration = Duration::from_millis(200);
 
 /// How a runtime is set up.
 #[derive(Debug, Clone)]
@@ -88,6 +91,8 @@ pub struct Shared {
     next_id: AtomicU64,
     /// Settings text last delivered successfully per node (the `_settings` dedup).
     delivered_settings: Mutex<HashMap<String, Arc<str>>>,
+    /// Nodes whose metadata changed since the last flush.
+    dirty_metadata: Mutex<std::collections::HashSet<String>>,
     apply_lock: tokio::sync::Mutex<()>,
     self_ref: Weak<Shared>,
 }
@@ -133,8 +138,18 @@ impl Runtime {
             max_depth: config.max_depth,
             next_id: AtomicU64::new(1),
             delivered_settings: Mutex::new(HashMap::new()),
+            dirty_metadata: Mutex::new(std::collections::HashSet::new()),
             apply_lock: tokio::sync::Mutex::new(()),
             self_ref: me.clone(),
+        });
+        let weak = Arc::downgrade(&shared);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(METADATA_FLUSH_INTERVAL).await;
+                let Some(shared) = weak.upgrade() else { break };
+                // Small files, but still blocking I/O: keep it off the async workers.
+                let _ = tokio::task::spawn_blocking(move || shared.flush_metadata()).await;
+            }
         });
         Ok(Runtime { shared })
     }
@@ -202,6 +217,7 @@ impl Runtime {
     /// Stops timers and drops every node.
     pub async fn shutdown(&self) {
         self.shared.timers.cancel_all();
+        self.shared.flush_metadata();
         let nodes: Vec<Arc<Node>> = self
             .shared
             .nodes
@@ -256,15 +272,30 @@ impl Shared {
 
     /// Writes one durable entry and persists the node's metadata.
     pub fn set_metadata(&self, node: &Node, key: String, value: Option<String>) {
-        let mut snapshot = BTreeMap::new();
         self.set_status(node, |s| {
             match value {
                 Some(v) => s.metadata.insert(key, v),
                 None => s.metadata.remove(&key),
             };
-            snapshot = s.metadata.clone();
         });
-        self.state.save(&node.name, &snapshot);
+        // Persisted by the flusher: a kv store or a fast ticker writes far more often
+        // than the state needs to reach the disk.
+        if let Ok(mut dirty) = self.dirty_metadata.lock() {
+            dirty.insert(node.name.clone());
+        }
+    }
+
+    /// Writes the metadata of every node changed since the last flush.
+    pub(crate) fn flush_metadata(&self) {
+        let names: Vec<String> = match self.dirty_metadata.lock() {
+            Ok(mut dirty) => dirty.drain().collect(),
+            Err(_) => return,
+        };
+        for name in names {
+            if let Some(node) = self.node(&name) {
+                self.state.save(&name, &node.status().metadata);
+            }
+        }
     }
 
     /// Arms a node timer; it fires on the leader only.

@@ -414,3 +414,20 @@ async fn a_broken_expression_is_reported_with_its_position() {
     assert!(position >= 3, "{position}");
     flow.stop().await;
 }
+
+#[tokio::test]
+async fn metadata_reaches_the_state_store_without_a_shutdown() {
+    let flow = Flow::start(vec![chaos("c")]).await;
+    flow.send("c:in", json!({"do": "count"}))
+        .await
+        .expect("counted");
+    let file = flow.state_dir().join("c.json");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !file.exists() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("state written")).expect("JSON");
+    assert_eq!(stored, json!({"count": "1"}));
+    flow.stop().await;
+}

@@ -248,6 +248,11 @@ impl Flow {
         self.runtime.apply(manifests(&self.nodes)).await;
     }
 
+    /// The state directory (node metadata files).
+    pub fn state_dir(&self) -> &std::path::Path {
+        self.state_dir.path()
+    }
+
     /// Delivers a raw payload to `node:port` and waits for the downstream subtree.
     pub async fn send(&self, to: &str, payload: Value) -> Result<Option<Value>, String> {
         self.runtime
