@@ -1,6 +1,9 @@
 //! The host side of the `tinysystems:component` world, generated once from `wit/`.
 //! Nothing else in the crate re-declares these types.
 
+// Generated items carry the WIT file's documentation where it exists.
+#![allow(missing_docs)]
+
 wasmtime::component::bindgen!({
     world: "flow-component",
     path: "../wit",

@@ -8,6 +8,8 @@
 //! [`engine`] from a component in the [`registry`], and [`host_api`] is what the guest can
 //! call back (blocking `output`, metadata, timers).
 
+#![warn(missing_docs)]
+
 pub mod bindings;
 pub mod cli;
 pub mod engine;
