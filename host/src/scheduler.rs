@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use tracing::Instrument;
 use serde_json::Value;
 
 use crate::error::CallError;
@@ -204,6 +205,17 @@ impl Shared {
 
     /// Calls the target node's component for `port`.
     async fn dispatch(
+        self: &Arc<Self>,
+        target: Arc<Node>,
+        port: &str,
+        data: String,
+        depth: u32,
+    ) -> Result<Option<String>, CallError> {
+        let span = tracing::debug_span!("message", node = %target.name, port, depth);
+        self.dispatch_in_span(target, port, data, depth).instrument(span).await
+    }
+
+    async fn dispatch_in_span(
         self: &Arc<Self>,
         target: Arc<Node>,
         port: &str,
