@@ -189,7 +189,7 @@ async fn async_main(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let (path, _embedded) = match &args.path {
+    let (path, embedded) = match &args.path {
         Some(p) => (p.clone(), None),
         None => {
             let dir = tempfile_dir()?;
@@ -213,12 +213,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         trace_outputs: args.trace,
         ..RuntimeConfig::default()
     };
-    let runtime = Runtime::start(config)
-        .await
-        .context("cannot start the runtime")?;
-    for e in runtime.registry().errors() {
-        eprintln!("warning: {e}");
-    }
+    let runtime = start_runtime(config).await?;
     let mut events = runtime.subscribe();
     let mut source = FolderSource::new(path.clone(), !args.no_watch).map_err(|e| anyhow!("{e}"))?;
     let printer = Printer {
@@ -277,7 +272,22 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     runtime.shutdown().await;
+    if let Some(dir) = embedded {
+        // The embedded example and its state were throw-away.
+        let _ = std::fs::remove_dir_all(dir);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts a runtime; component files that failed to load are warned about, not fatal.
+async fn start_runtime(config: RuntimeConfig) -> anyhow::Result<Runtime> {
+    let runtime = Runtime::start(config)
+        .await
+        .context("cannot start the runtime")?;
+    for e in runtime.registry().errors() {
+        eprintln!("warning: {e}");
+    }
+    Ok(runtime)
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
@@ -444,12 +454,7 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         component_paths: args.components.clone(),
         ..RuntimeConfig::default()
     };
-    let runtime = Runtime::start(config)
-        .await
-        .context("cannot start the runtime")?;
-    for e in runtime.registry().errors() {
-        eprintln!("warning: {e}");
-    }
+    let runtime = start_runtime(config).await?;
     let (nodes, _signals, errors) = crate::source::read_manifests(&args.path);
     for e in &errors {
         eprintln!("error: {e}");

@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use tracing::Instrument;
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::error::CallError;
 use crate::events::Event;
@@ -212,7 +212,9 @@ impl Shared {
         depth: u32,
     ) -> Result<Option<String>, CallError> {
         let span = tracing::debug_span!("message", node = %target.name, port, depth);
-        self.dispatch_in_span(target, port, data, depth).instrument(span).await
+        self.dispatch_in_span(target, port, data, depth)
+            .instrument(span)
+            .await
     }
 
     async fn dispatch_in_span(

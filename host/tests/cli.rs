@@ -240,20 +240,25 @@ fn a_broken_manifest_is_reported_by_file_and_field_and_the_rest_runs() {
     );
 }
 
-#[test]
-fn call_prints_the_response_of_a_blocking_output() {
-    let out = tinyhost()
+/// `tinyhost call` on the request/response example with the greeter component.
+fn call_example(data: &str) -> std::process::Output {
+    tinyhost()
         .args(["call"])
         .arg(examples().join("request-response"))
         .args([
             "00000010.example.transform-api:in",
             "--data",
-            r#"{"context": {"user": "Ada"}}"#,
+            data,
             "--components",
             env!("TINYHOST_GREETER_WASM"),
         ])
         .output()
-        .expect("runs");
+        .expect("runs")
+}
+
+#[test]
+fn call_prints_the_response_of_a_blocking_output() {
+    let out = call_example(r#"{"context": {"user": "Ada"}}"#);
     assert!(
         out.status.success(),
         "{}",
@@ -268,18 +273,7 @@ fn call_prints_the_response_of_a_blocking_output() {
 
 #[test]
 fn call_reports_a_failing_flow() {
-    let out = tinyhost()
-        .args(["call"])
-        .arg(examples().join("request-response"))
-        .args([
-            "00000010.example.transform-api:in",
-            "--data",
-            r#"{"context": {}}"#,
-            "--components",
-            env!("TINYHOST_GREETER_WASM"),
-        ])
-        .output()
-        .expect("runs");
+    let out = call_example(r#"{"context": {}}"#);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("`name` is required"));
 }
