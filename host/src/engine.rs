@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig};
 
 use crate::error::LoadError;
 
@@ -75,6 +75,7 @@ pub struct HostEngine {
     engine: Engine,
     config: EngineConfig,
     memory: moka::sync::Cache<[u8; 32], Component>,
+    modules: moka::sync::Cache<[u8; 32], Module>,
     stats: std::sync::Mutex<CacheStats>,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -117,6 +118,7 @@ impl HostEngine {
             engine,
             config,
             memory: moka::sync::Cache::builder().max_capacity(256).build(),
+            modules: moka::sync::Cache::builder().max_capacity(1024).build(),
             stats: std::sync::Mutex::new(CacheStats::default()),
             ticker_stop,
         }))
@@ -146,11 +148,6 @@ impl HostEngine {
     /// Compiles `bytes` into a component, from memory, from disk, or with Cranelift, in
     /// that order. `origin` names the file in errors.
     pub fn load_component(&self, origin: &str, bytes: &[u8]) -> Result<Component, LoadError> {
-        let key: [u8; 32] = Sha256::digest(bytes).into();
-        if let Some(component) = self.memory.get(&key) {
-            self.count(|s| s.memory_hits += 1);
-            return Ok(component);
-        }
         if !wasmparser_is_component(bytes) {
             return Err(LoadError {
                 origin: origin.into(),
@@ -161,46 +158,60 @@ impl HostEngine {
                 },
             });
         }
-        let artifact = self.artifact_path(&key);
+        self.load_cached(&self.memory, origin, bytes)
+    }
+
+    /// Compiles a core wasm module (an inline program built for WASI preview 1) through the
+    /// same memory and disk caches as components.
+    pub fn load_module(&self, origin: &str, bytes: &[u8]) -> Result<Module, LoadError> {
+        self.load_cached(&self.modules, origin, bytes)
+    }
+
+    fn load_cached<A: Precompiled>(
+        &self,
+        memory: &moka::sync::Cache<[u8; 32], A>,
+        origin: &str,
+        bytes: &[u8],
+    ) -> Result<A, LoadError> {
+        let key: [u8; 32] = Sha256::digest(bytes).into();
+        if let Some(found) = memory.get(&key) {
+            self.count(|s| s.memory_hits += 1);
+            return Ok(found);
+        }
+        let artifact = self.artifact_path(A::KIND, &key);
         if let Some(path) = &artifact
             && path.exists()
         {
-            // SAFETY: the artifact was written by `precompile_component` of an engine with the
-            // same compatibility hash (part of the file name) into our own cache directory;
-            // wasmtime still checks its header and rejects a mismatching file.
-            match unsafe { Component::deserialize_file(&self.engine, path) } {
-                Ok(component) => {
+            // SAFETY: the artifact was written by this kind's `precompile` on an engine with
+            // the same compatibility hash (part of the file name) into our own cache
+            // directory; wasmtime still checks its header and rejects a mismatching file.
+            match unsafe { A::deserialize_file(&self.engine, path) } {
+                Ok(found) => {
                     self.count(|s| s.disk_hits += 1);
-                    self.memory.insert(key, component.clone());
-                    return Ok(component);
+                    memory.insert(key, found.clone());
+                    return Ok(found);
                 }
                 Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "discarding unusable precompiled component")
+                    tracing::warn!(path = %path.display(), error = %e, "discarding unusable precompiled artifact")
                 }
             }
         }
-        let compiled = self
-            .engine
-            .precompile_component(bytes)
-            .map_err(|e| LoadError {
-                origin: origin.into(),
-                message: format!("invalid component: {e:#}"),
-            })?;
+        let invalid = |e: wasmtime::Error| LoadError {
+            origin: origin.into(),
+            message: format!("invalid {}: {e:#}", A::KIND.trim_end_matches('s')),
+        };
+        let compiled = A::precompile(&self.engine, bytes).map_err(invalid)?;
         self.count(|s| s.compiles += 1);
         if let Some(path) = &artifact {
             write_atomically(path, &compiled);
         }
-        // SAFETY: `compiled` was produced just now by this engine's `precompile_component`.
-        let component =
-            unsafe { Component::deserialize(&self.engine, &compiled) }.map_err(|e| LoadError {
-                origin: origin.into(),
-                message: format!("invalid component: {e:#}"),
-            })?;
-        self.memory.insert(key, component.clone());
-        Ok(component)
+        // SAFETY: `compiled` was produced just now by this engine.
+        let loaded = unsafe { A::deserialize(&self.engine, &compiled) }.map_err(invalid)?;
+        memory.insert(key, loaded.clone());
+        Ok(loaded)
     }
 
-    fn artifact_path(&self, key: &[u8; 32]) -> Option<PathBuf> {
+    fn artifact_path(&self, kind: &str, key: &[u8; 32]) -> Option<PathBuf> {
         let dir = self.config.cache_dir.as_ref()?;
         let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
         std::hash::Hash::hash(
@@ -209,9 +220,52 @@ impl HostEngine {
         );
         let engine_hash = std::hash::Hasher::finish(&engine_hash);
         Some(
-            dir.join("components")
+            dir.join(kind)
                 .join(format!("{}-{engine_hash:016x}.cwasm", hex::encode(key))),
         )
+    }
+}
+
+/// What the engine can precompile and cache: components and core modules.
+trait Precompiled: Clone + Send + Sync + 'static {
+    /// Cache subfolder.
+    const KIND: &'static str;
+    fn precompile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Vec<u8>>;
+    /// # Safety
+    /// `bytes` must come from `precompile` of a compatible engine.
+    unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self>;
+    /// # Safety
+    /// The file must come from `precompile` of a compatible engine.
+    unsafe fn deserialize_file(engine: &Engine, path: &std::path::Path) -> wasmtime::Result<Self>;
+}
+
+impl Precompiled for Component {
+    const KIND: &'static str = "components";
+    fn precompile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Vec<u8>> {
+        engine.precompile_component(bytes)
+    }
+    unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
+        // SAFETY: forwarded from the caller.
+        unsafe { Component::deserialize(engine, bytes) }
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &std::path::Path) -> wasmtime::Result<Self> {
+        // SAFETY: forwarded from the caller.
+        unsafe { Component::deserialize_file(engine, path) }
+    }
+}
+
+impl Precompiled for Module {
+    const KIND: &'static str = "modules";
+    fn precompile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Vec<u8>> {
+        engine.precompile_module(bytes)
+    }
+    unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
+        // SAFETY: forwarded from the caller.
+        unsafe { Module::deserialize(engine, bytes) }
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &std::path::Path) -> wasmtime::Result<Self> {
+        // SAFETY: forwarded from the caller.
+        unsafe { Module::deserialize_file(engine, path) }
     }
 }
 

@@ -23,6 +23,7 @@ pub mod node;
 pub mod pool;
 pub mod registry;
 pub mod runtime;
+pub mod sandbox;
 pub mod scheduler;
 pub mod source;
 pub mod state;
