@@ -9,7 +9,7 @@ use serde_json::Value;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::tinysystems::component::{expr, host, types};
+use crate::bindings::tinysystems::component::{expr, host, sandbox, types};
 use crate::bindings::{Failure, LogLevel, NodeIdentity};
 use crate::node::Node;
 use crate::runtime::Shared;
@@ -342,5 +342,82 @@ fn no_frame() -> Failure {
     Failure {
         message: "no call in progress".into(),
         retryable: false,
+    }
+}
+
+impl sandbox::Host for HostState {
+    async fn compile(
+        &mut self,
+        language: String,
+        source: String,
+    ) -> wasmtime::Result<Result<sandbox::Program, sandbox::CompileError>> {
+        let Some(shared) = self.frame.as_ref().map(|f| f.shared.clone()) else {
+            return Ok(Err(sandbox::CompileError {
+                message: no_frame().message,
+                diagnostics: Vec::new(),
+            }));
+        };
+        let started = Instant::now();
+        let result = shared.sandbox().compile(&language, &source).await;
+        if let Some(f) = self.frame.as_mut() {
+            f.waited += started.elapsed();
+        }
+        Ok(result
+            .map(|p| sandbox::Program {
+                id: p.id,
+                compiler: p.compiler,
+                elapsed_ms: p.elapsed.as_millis() as u64,
+                cached: p.cached,
+            })
+            .map_err(|e| sandbox::CompileError {
+                message: e.message,
+                diagnostics: e
+                    .diagnostics
+                    .into_iter()
+                    .map(|d| sandbox::Diagnostic {
+                        file: d.file,
+                        line: d.line,
+                        column: d.column,
+                        message: d.message,
+                    })
+                    .collect(),
+            }))
+    }
+
+    async fn run(
+        &mut self,
+        program_id: String,
+        stdin: Vec<u8>,
+        limits: sandbox::Limits,
+    ) -> wasmtime::Result<Result<Vec<u8>, Failure>> {
+        let Some(shared) = self.frame.as_ref().map(|f| f.shared.clone()) else {
+            return Ok(Err(no_frame()));
+        };
+        let defaults = crate::sandbox::RunLimits::default();
+        let pick = |value: u64, default: usize| {
+            if value == 0 {
+                default
+            } else {
+                usize::try_from(value).unwrap_or(usize::MAX)
+            }
+        };
+        let limits = crate::sandbox::RunLimits {
+            timeout: if limits.timeout_ms == 0 {
+                defaults.timeout
+            } else {
+                Duration::from_millis(limits.timeout_ms)
+            },
+            memory_bytes: pick(limits.memory_bytes, defaults.memory_bytes),
+            max_output_bytes: pick(limits.max_output_bytes, defaults.max_output_bytes),
+        };
+        let started = Instant::now();
+        let result = shared.sandbox().run(&program_id, stdin, limits).await;
+        if let Some(f) = self.frame.as_mut() {
+            f.waited += started.elapsed();
+        }
+        Ok(result.map_err(|e| Failure {
+            message: e.to_string(),
+            retryable: false,
+        }))
     }
 }

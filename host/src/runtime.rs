@@ -47,6 +47,8 @@ pub struct RuntimeConfig {
     pub trace_outputs: bool,
     /// Hop limit.
     pub max_depth: u32,
+    /// Compilers for inline programs by language, beyond the built-in `wat`.
+    pub compilers: Vec<(String, Arc<dyn crate::sandbox::SourceCompiler>)>,
 }
 
 impl Default for RuntimeConfig {
@@ -59,6 +61,7 @@ impl Default for RuntimeConfig {
             leader: true,
             trace_outputs: false,
             max_depth: MAX_DEPTH,
+            compilers: Vec::new(),
         }
     }
 }
@@ -86,6 +89,7 @@ pub struct Shared {
     pub(crate) timers: Timers,
     pub(crate) leader: AtomicBool,
     pub(crate) exprs: ExprCache,
+    pub(crate) sandbox: crate::sandbox::Sandbox,
     pub(crate) trace_outputs: bool,
     pub(crate) max_depth: u32,
     next_id: AtomicU64,
@@ -125,6 +129,10 @@ impl Runtime {
                 .map(ComponentSource::Path),
         );
         let registry = Registry::load(&engine, &sources).await?;
+        let mut sandbox = crate::sandbox::Sandbox::new(engine.clone())?;
+        for (language, compiler) in &config.compilers {
+            sandbox = sandbox.with_compiler(language, compiler.clone());
+        }
         let shared = Arc::new_cyclic(|me| Shared {
             engine,
             registry,
@@ -134,6 +142,7 @@ impl Runtime {
             timers: Timers::default(),
             leader: AtomicBool::new(config.leader),
             exprs: ExprCache::default(),
+            sandbox,
             trace_outputs: config.trace_outputs,
             max_depth: config.max_depth,
             next_id: AtomicU64::new(1),
@@ -241,6 +250,11 @@ impl Shared {
             .read()
             .map(|n| n.values().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Compiles and runs inline programs (the `sandbox` import).
+    pub fn sandbox(&self) -> &crate::sandbox::Sandbox {
+        &self.sandbox
     }
 
     /// The expression caches used by the `expr` import.

@@ -55,42 +55,72 @@ async fn every_run_gets_a_fresh_instance() {
         (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 20)))
     "#;
     let engine = HostEngine::new(support::engine_config()).expect("engine");
-    let program = ProgramLoader::new(engine).expect("loader").load("counter", &program(body)).expect("loads");
+    let program = ProgramLoader::new(engine)
+        .expect("loader")
+        .load("counter", &program(body))
+        .expect("loads");
     for _ in 0..3 {
-        assert_eq!(program.run(Vec::new(), RunLimits::default()).await, Ok(b"1".to_vec()));
+        assert_eq!(
+            program.run(Vec::new(), RunLimits::default()).await,
+            Ok(b"1".to_vec())
+        );
     }
 }
 
 #[tokio::test]
 async fn an_infinite_loop_hits_the_time_limit() {
-    let limits = RunLimits { timeout: Duration::from_millis(100), ..RunLimits::default() };
-    assert_eq!(run("(loop $l (br $l))", b"", limits).await, Err(RunError::TimeLimit(100)));
+    let limits = RunLimits {
+        timeout: Duration::from_millis(100),
+        ..RunLimits::default()
+    };
+    assert_eq!(
+        run("(loop $l (br $l))", b"", limits).await,
+        Err(RunError::TimeLimit(100))
+    );
 }
 
 #[tokio::test]
 async fn a_memory_bomb_hits_the_memory_limit() {
-    let limits = RunLimits { memory_bytes: 4 << 20, ..RunLimits::default() };
+    let limits = RunLimits {
+        memory_bytes: 4 << 20,
+        ..RunLimits::default()
+    };
     let bomb = "(loop $l (drop (memory.grow (i32.const 16))) (br $l))";
-    assert_eq!(run(bomb, b"", limits).await, Err(RunError::MemoryLimit(4 << 20)));
+    assert_eq!(
+        run(bomb, b"", limits).await,
+        Err(RunError::MemoryLimit(4 << 20))
+    );
 }
 
 #[tokio::test]
 async fn output_over_the_cap_is_refused() {
-    let limits = RunLimits { max_output_bytes: 100, ..RunLimits::default() };
+    let limits = RunLimits {
+        max_output_bytes: 100,
+        ..RunLimits::default()
+    };
     let flood = r#"
         (i32.store (i32.const 0) (i32.const 64))
         (i32.store (i32.const 4) (i32.const 60))
         (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 20)))
         (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 20)))
     "#;
-    assert_eq!(run(flood, b"", limits).await, Err(RunError::OutputTooLarge(100)));
+    assert_eq!(
+        run(flood, b"", limits).await,
+        Err(RunError::OutputTooLarge(100))
+    );
 }
 
 #[tokio::test]
 async fn a_non_zero_exit_is_an_error() {
     let out = run("(call $proc_exit (i32.const 3))", b"", RunLimits::default()).await;
-    assert!(matches!(out, Err(RunError::Exit { code: 3, .. })), "{out:?}");
-    assert_eq!(run("(call $proc_exit (i32.const 0))", b"", RunLimits::default()).await, Ok(Vec::new()));
+    assert!(
+        matches!(out, Err(RunError::Exit { code: 3, .. })),
+        "{out:?}"
+    );
+    assert_eq!(
+        run("(call $proc_exit (i32.const 0))", b"", RunLimits::default()).await,
+        Ok(Vec::new())
+    );
 }
 
 #[tokio::test]
@@ -103,7 +133,10 @@ async fn opening_a_file_is_denied() {
     "#;
     let out = run(body, b"", RunLimits::default()).await;
     // errno 8 = EBADF: there is no directory to open anything in.
-    assert!(matches!(out, Err(RunError::Exit { code: 8, .. })), "{out:?}");
+    assert!(
+        matches!(out, Err(RunError::Exit { code: 8, .. })),
+        "{out:?}"
+    );
 }
 
 #[tokio::test]
@@ -116,9 +149,14 @@ async fn a_trap_is_a_clear_error() {
 async fn a_module_without_start_or_with_bad_imports_is_refused() {
     let engine = HostEngine::new(support::engine_config()).expect("engine");
     let loader = ProgramLoader::new(engine).expect("loader");
-    let no_start = loader.load("no-start", b"(module (memory (export \"memory\") 1))").expect("links");
+    let no_start = loader
+        .load("no-start", b"(module (memory (export \"memory\") 1))")
+        .expect("links");
     let out = no_start.run(Vec::new(), RunLimits::default()).await;
-    assert!(matches!(&out, Err(RunError::Instantiate(m)) if m.contains("_start")), "{out:?}");
+    assert!(
+        matches!(&out, Err(RunError::Instantiate(m)) if m.contains("_start")),
+        "{out:?}"
+    );
     let bad = loader.load("bad-import", b"(module (import \"env\" \"nope\" (func)))");
     assert!(bad.is_err_and(|e| e.to_string().contains("bad-import")));
     assert!(loader.load("garbage", b"garbage").is_err());

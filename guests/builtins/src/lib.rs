@@ -19,6 +19,7 @@ mod router;
 mod signal;
 mod ticker;
 mod transform;
+mod wasm_eval;
 
 /// Every built-in component of the module.
 fn components() -> &'static [tinyhost_sdk::ComponentDef] {
@@ -38,6 +39,7 @@ fn components() -> &'static [tinyhost_sdk::ComponentDef] {
         signal::COMPONENT,
         ticker::COMPONENT,
         transform::COMPONENT,
+        wasm_eval::COMPONENT,
     ]
 }
 

@@ -14,6 +14,7 @@
 
 pub mod host;
 pub mod ports;
+pub mod sandbox;
 pub mod schema;
 
 #[doc(hidden)]
@@ -24,7 +25,7 @@ pub mod runtime;
 #[allow(missing_docs, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        world: "flow-component",
+        world: "sandboxed-component",
         path: "../../wit",
         pub_export_macro: true,
         export_macro_name: "export_bindings",
