@@ -86,6 +86,38 @@ fn chain(c: &mut Criterion) {
         b.to_async(&rt)
             .iter(|| async { runtime.send("a:in", &message).await.expect("delivered") })
     });
+    // The sandbox's own cost per request: a fresh instance of a program that copies stdin
+    // to stdout (WebAssembly text, so the number excludes any language runtime's start).
+    let echo = r#"(module
+      (import "wasi_snapshot_preview1" "fd_read" (func $r (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 64)) (i32.store (i32.const 4) (i32.const 1024))
+        (drop (call $r (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 16)))
+        (i32.store (i32.const 4) (i32.load (i32.const 16)))
+        (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 20)))))"#;
+    let program = rt.block_on(async {
+        let engine = tinyhost::engine::HostEngine::new(EngineConfig {
+            cache_dir: None,
+            ..EngineConfig::default()
+        })
+        .expect("engine");
+        tinyhost::sandbox::ProgramLoader::new(engine)
+            .expect("loader")
+            .load("echo", echo.as_bytes())
+            .expect("program")
+    });
+    let stdin = br#"{"name":"Ada","count":41}"#.to_vec();
+    c.bench_function("sandbox run, trivial program, fresh instance", |b| {
+        b.to_async(&rt).iter(|| async {
+            program
+                .run(stdin.clone(), tinyhost::sandbox::RunLimits::default())
+                .await
+                .expect("runs")
+        })
+    });
+
     let expression = tinyhost_expr::Expression::parse("$.count + 1").expect("parses");
     let input = json!({"count": 41});
     c.bench_function("expression $.count + 1", |b| {

@@ -47,6 +47,26 @@ enum Command {
     /// Load a flow, send one message to `node:port`, wait for the whole downstream subtree
     /// and print its response (what a blocking `output` returns).
     Call(CallArgs),
+    /// Compile a program the way a `wasm_eval` node does (through the same cache) and run
+    /// it once: the input JSON on stdin, the output JSON printed.
+    Eval(EvalArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct EvalArgs {
+    /// Source language: `go`, `tinygo`, `rust` or `wat`.
+    #[arg(long = "lang", short = 'l')]
+    language: String,
+    /// The program's source file.
+    file: PathBuf,
+    /// The input as JSON, or `-` to read it from standard input.
+    #[arg(long, short = 'i', default_value = "null")]
+    input: String,
+    /// Wall-clock limit of the run (e.g. `5s`).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    timeout: Duration,
+    #[command(flatten)]
+    engine: EngineArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -184,6 +204,7 @@ async fn async_main(command: Command) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run(args).await,
         Command::Components(args) => components(args).await,
         Command::Call(args) => call(args).await,
+        Command::Eval(args) => eval(args).await,
         Command::Expr(_) => Err(anyhow!("unreachable: expr runs without the async runtime")),
     }
 }
@@ -473,17 +494,77 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let source = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let input: Value = read_json_arg(&args.input, "--input")?;
+    let config = RuntimeConfig {
+        engine: args.engine.config(),
+        ..RuntimeConfig::default()
+    };
+    let engine =
+        crate::engine::HostEngine::new(config.engine.clone()).map_err(|e| anyhow!("{e}"))?;
+    let (_toolchain, sandbox) =
+        crate::runtime::build_sandbox(&config, &engine).map_err(|e| anyhow!("{e}"))?;
+    let program = match sandbox.compile(&args.language, &source).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            for d in &e.diagnostics {
+                eprintln!(
+                    "  {}:{}:{}: {}",
+                    args.file.display(),
+                    d.line,
+                    d.column,
+                    d.message
+                );
+            }
+            return Ok(ExitCode::from(2));
+        }
+    };
+    eprintln!(
+        "compiled with {} in {} ms{}",
+        program.compiler,
+        program.elapsed.as_millis(),
+        if program.cached { " (cached)" } else { "" }
+    );
+    let limits = crate::sandbox::RunLimits {
+        timeout: args.timeout,
+        ..crate::sandbox::RunLimits::default()
+    };
+    let output = sandbox
+        .run(&program.id, input.to_string().into_bytes(), limits)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let text = String::from_utf8_lossy(&output);
+    match serde_json::from_str::<Value>(text.trim()) {
+        Ok(value) => println!("{}", serde_json::to_string_pretty(&value)?),
+        Err(e) => {
+            return Err(anyhow!(
+                "program output is not JSON ({e}): {}",
+                text.chars().take(200).collect::<String>()
+            ));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A JSON command-line value, or standard input for `-`.
+fn read_json_arg(text: &str, name: &str) -> anyhow::Result<Value> {
+    if text == "-" {
+        let mut input = String::new();
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .context("cannot read standard input")?;
+        return serde_json::from_str(&input).context("standard input is not JSON");
+    }
+    serde_json::from_str(text).with_context(|| format!("{name} is not JSON"))
+}
+
 fn expr(args: ExprArgs) -> anyhow::Result<ExitCode> {
     let input: Value = match args.input.as_deref() {
         None => Value::Null,
-        Some("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("cannot read standard input")?;
-            serde_json::from_str(&text).context("standard input is not JSON")?
-        }
-        Some(text) => serde_json::from_str(text).context("--input is not JSON")?,
+        Some(text) => read_json_arg(text, "--input")?,
     };
     // A JSON object/array is a whole configuration; anything else is one template string.
     let config = match serde_json::from_str::<Value>(&args.config) {

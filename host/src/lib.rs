@@ -28,6 +28,7 @@ pub mod scheduler;
 pub mod source;
 pub mod state;
 pub mod timers;
+pub mod toolchains;
 
 pub use error::{CallError, LoadError, ManifestError};
 pub use events::Event;

@@ -47,8 +47,10 @@ pub struct RuntimeConfig {
     pub trace_outputs: bool,
     /// Hop limit.
     pub max_depth: u32,
-    /// Compilers for inline programs by language, beyond the built-in `wat`.
-    pub compilers: Vec<(String, Arc<dyn crate::sandbox::SourceCompiler>)>,
+    /// Compilers for inline programs by language, beyond `wat` and the toolchains.
+    pub compilers: crate::sandbox::Compilers,
+    /// The Go/TinyGo/Rust toolchains; `None` = defaults under the engine's cache directory.
+    pub toolchain: Option<tinyhost_toolchain::ToolchainConfig>,
 }
 
 impl Default for RuntimeConfig {
@@ -62,6 +64,7 @@ impl Default for RuntimeConfig {
             trace_outputs: false,
             max_depth: MAX_DEPTH,
             compilers: Vec::new(),
+            toolchain: None,
         }
     }
 }
@@ -90,6 +93,7 @@ pub struct Shared {
     pub(crate) leader: AtomicBool,
     pub(crate) exprs: ExprCache,
     pub(crate) sandbox: crate::sandbox::Sandbox,
+    pub(crate) toolchain: Arc<tinyhost_toolchain::Toolchain>,
     pub(crate) trace_outputs: bool,
     pub(crate) max_depth: u32,
     next_id: AtomicU64,
@@ -129,10 +133,7 @@ impl Runtime {
                 .map(ComponentSource::Path),
         );
         let registry = Registry::load(&engine, &sources).await?;
-        let mut sandbox = crate::sandbox::Sandbox::new(engine.clone())?;
-        for (language, compiler) in &config.compilers {
-            sandbox = sandbox.with_compiler(language, compiler.clone());
-        }
+        let (toolchain, sandbox) = build_sandbox(&config, &engine)?;
         let shared = Arc::new_cyclic(|me| Shared {
             engine,
             registry,
@@ -143,6 +144,7 @@ impl Runtime {
             leader: AtomicBool::new(config.leader),
             exprs: ExprCache::default(),
             sandbox,
+            toolchain,
             trace_outputs: config.trace_outputs,
             max_depth: config.max_depth,
             next_id: AtomicU64::new(1),
@@ -166,6 +168,11 @@ impl Runtime {
     /// The component registry (for listing and load errors).
     pub fn registry(&self) -> &Registry {
         &self.shared.registry
+    }
+
+    /// The toolchains' compile cache (counters, clearing).
+    pub fn toolchain(&self) -> &tinyhost_toolchain::Toolchain {
+        &self.shared.toolchain
     }
 
     /// Component cache counters.
@@ -237,6 +244,30 @@ impl Runtime {
             node.retire();
         }
     }
+}
+
+/// The sandbox with `wat`, the toolchains and any extra compilers of `config`.
+pub fn build_sandbox(
+    config: &RuntimeConfig,
+    engine: &Arc<HostEngine>,
+) -> Result<(Arc<tinyhost_toolchain::Toolchain>, crate::sandbox::Sandbox), LoadError> {
+    let toolchain_config = config.toolchain.clone().unwrap_or_else(|| {
+        let base = config
+            .engine
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("tinyhost"));
+        tinyhost_toolchain::ToolchainConfig::new(base.join("toolchain"))
+    });
+    let (toolchain, compilers) = crate::toolchains::compilers(toolchain_config);
+    let mut sandbox = crate::sandbox::Sandbox::new(engine.clone())?;
+    for (language, compiler) in compilers
+        .into_iter()
+        .chain(config.compilers.iter().cloned())
+    {
+        sandbox = sandbox.with_compiler(&language, compiler);
+    }
+    Ok((toolchain, sandbox))
 }
 
 impl Shared {

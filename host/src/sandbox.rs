@@ -265,6 +265,9 @@ pub struct CompiledSource {
     pub cached: bool,
 }
 
+/// Compilers by language name.
+pub type Compilers = Vec<(String, Arc<dyn SourceCompiler>)>;
+
 /// Turns source text into a module. The language toolchains implement it; the sandbox
 /// does not care which compiler ran.
 pub trait SourceCompiler: Send + Sync + std::fmt::Debug {

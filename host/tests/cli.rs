@@ -367,3 +367,41 @@ fn components_lists_built_ins_and_reports_bad_files() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.wasm"));
 }
+
+#[test]
+fn eval_compiles_and_runs_a_program_once() {
+    let out = tinyhost()
+        .args(["eval", "--lang", "wat"])
+        .arg(examples().join("wasm-eval/echo.wat"))
+        .args(["--input", r#"{"hello": "world"}"#])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(value, json!({"hello": "world"}));
+}
+
+#[test]
+fn eval_reports_compile_errors_with_positions() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("broken.wat");
+    std::fs::write(&file, "(module\n  (func (i32.nope)))").expect("write");
+    let out = tinyhost()
+        .args(["eval", "--lang", "wat"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.wat:2:"), "{stderr}");
+    let out = tinyhost()
+        .args(["eval", "--lang", "cobol"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown language `cobol`"));
+}

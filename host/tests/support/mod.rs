@@ -131,6 +131,7 @@ pub struct Flow {
     recorded: Recorded,
     recorder: Recorder,
     engine: EngineConfig,
+    toolchain: Option<tinyhost_toolchain::ToolchainConfig>,
 }
 
 /// The shared precompiled-component cache of the test run.
@@ -156,9 +157,11 @@ async fn start_runtime(
     state_dir: PathBuf,
     recorded: Recorded,
     engine: EngineConfig,
+    toolchain: Option<tinyhost_toolchain::ToolchainConfig>,
 ) -> (Runtime, Recorder) {
     let config = RuntimeConfig {
         engine,
+        toolchain,
         component_paths: vec![testkit()],
         state: Arc::new(FileStateStore::new(state_dir)),
         trace_outputs: true,
@@ -207,12 +210,22 @@ impl Flow {
 
     /// Starts with specific engine limits.
     pub async fn start_with(nodes: Vec<NodeSpec>, engine: EngineConfig) -> Flow {
+        Self::start_with_toolchain(nodes, engine, None).await
+    }
+
+    /// Starts with specific engine limits and toolchain settings.
+    pub async fn start_with_toolchain(
+        nodes: Vec<NodeSpec>,
+        engine: EngineConfig,
+        toolchain: Option<tinyhost_toolchain::ToolchainConfig>,
+    ) -> Flow {
         let state_dir = tempfile::tempdir().expect("temp dir");
         let recorded: Recorded = Arc::default();
         let (runtime, recorder) = start_runtime(
             state_dir.path().to_path_buf(),
             recorded.clone(),
             engine.clone(),
+            toolchain.clone(),
         )
         .await;
         runtime.apply(manifests(&nodes)).await;
@@ -223,6 +236,7 @@ impl Flow {
             recorded,
             recorder,
             engine,
+            toolchain,
         }
     }
 
@@ -241,6 +255,7 @@ impl Flow {
             self.state_dir.path().to_path_buf(),
             self.recorded.clone(),
             self.engine.clone(),
+            self.toolchain.clone(),
         )
         .await;
         self.runtime = runtime;

