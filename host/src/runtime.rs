@@ -437,9 +437,9 @@ impl Shared {
             report.removed.push(node.name.clone());
         }
 
-        for node in &changed {
-            self.initialise(node).await;
-        }
+        // Concurrently: one node's slow settings (an inline program compiling) must not
+        // hold up the others.
+        futures::future::join_all(changed.iter().map(|node| self.initialise(node))).await;
         // Edge targets can only be checked once every node of the batch has its ports.
         for node in self.all_nodes() {
             self.check_edges(&node);

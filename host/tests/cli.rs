@@ -405,3 +405,31 @@ fn eval_reports_compile_errors_with_positions() {
         .expect("runs");
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown language `cobol`"));
 }
+
+#[test]
+fn cache_stats_and_clear_cover_components_and_programs() {
+    let cache = tempfile::tempdir().expect("temp dir");
+    let with_cache = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tinyhost"));
+        cmd.env("TINYHOST_CACHE_DIR", cache.path()).args(args);
+        cmd.output().expect("runs")
+    };
+    let echo = examples().join("wasm-eval/echo.wat");
+    assert!(
+        with_cache(&["eval", "--lang", "wat", echo.to_str().expect("utf-8")])
+            .status
+            .success()
+    );
+    let stats: Value =
+        serde_json::from_slice(&with_cache(&["cache", "stats"]).stdout).expect("JSON");
+    assert!(
+        stats["precompiled"]["files"]
+            .as_u64()
+            .is_some_and(|n| n >= 1),
+        "{stats}"
+    );
+    assert!(with_cache(&["cache", "clear"]).status.success());
+    let stats: Value =
+        serde_json::from_slice(&with_cache(&["cache", "stats"]).stdout).expect("JSON");
+    assert_eq!(stats["precompiled"]["files"], 0, "{stats}");
+}
