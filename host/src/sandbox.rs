@@ -16,6 +16,10 @@ use crate::engine::HostEngine;
 use crate::error::LoadError;
 use crate::host_api::{MemoryLimitExceeded, MemoryLimiter, TimeLimitExceeded};
 
+/// The largest source accepted, whatever the language: inline programs are meant to be
+/// small, and a compiler fed megabytes from a settings field is a denial of service.
+pub const MAX_SOURCE_BYTES: usize = 256 << 10;
+
 /// Limits of one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunLimits {
@@ -399,6 +403,12 @@ impl Sandbox {
         };
         if source.trim().is_empty() {
             return Err(CompileFailure::plain("the program is empty"));
+        }
+        if source.len() > MAX_SOURCE_BYTES {
+            return Err(CompileFailure::plain(format!(
+                "the program is {} bytes; the limit is {MAX_SOURCE_BYTES}",
+                source.len()
+            )));
         }
         let compiled = compiler.compile(&wanted, source).await?;
         if self.programs.get(&compiled.id).is_none() {

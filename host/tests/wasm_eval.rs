@@ -210,3 +210,16 @@ async fn fifty_concurrent_requests_to_one_node_all_answer() {
     assert_eq!(answers, (0..50).collect::<Vec<i64>>());
     flow.stop().await;
 }
+
+#[tokio::test]
+async fn an_oversized_source_is_refused() {
+    let huge = format!("(module) ;; {}", "x".repeat(300 << 10));
+    let flow = Flow::start(vec![eval_node("e", &huge, json!({}))]).await;
+    let st = flow.status("e").await;
+    assert!(
+        st.error && st.status.contains("the limit is 262144"),
+        "{}",
+        &st.status[..st.status.len().min(300)]
+    );
+    flow.stop().await;
+}
