@@ -116,16 +116,7 @@ async fn go_compile_error_has_diagnostics() {
 
     let source = "package main\n\nfunc main() {\n\ty := 1\n\tx = y\n}\n";
     let err = toolchain.compile(Language::Go, source).await.unwrap_err();
-    let CompileError::Failed {
-        diagnostics,
-        message,
-    } = &err
-    else {
-        panic!("expected Failed, got {err:?}");
-    };
-    let first = diagnostics
-        .first()
-        .unwrap_or_else(|| panic!("no diagnostics in {message}"));
+    let first = first_diagnostic(&err);
     assert_eq!(
         (first.file.as_str(), first.line, first.column),
         ("main.go", 5, 2)
@@ -270,16 +261,7 @@ async fn rust_compile_error_has_diagnostics() {
 
     let source = "fn main() {\n    let value = serde_json::json!({\"a\": 1});\n    println!(\"{}\", missing);\n}\n";
     let err = toolchain.compile(Language::Rust, source).await.unwrap_err();
-    let CompileError::Failed {
-        diagnostics,
-        message,
-    } = &err
-    else {
-        panic!("expected Failed, got {err:?}");
-    };
-    let first = diagnostics
-        .first()
-        .unwrap_or_else(|| panic!("no diagnostics in {message}"));
+    let first = first_diagnostic(&err);
     assert_eq!(
         (first.file.as_str(), first.line, first.column),
         ("src/main.rs", 3, 20)
@@ -476,4 +458,18 @@ async fn compile_timeout_kills_the_compiler() {
     assert_eq!(err, CompileError::Timeout { seconds: 1 });
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(toolchain.disk_usage().unwrap(), (0, 0));
+}
+
+/// The first positioned problem of a failed compile.
+fn first_diagnostic(err: &CompileError) -> &tinyhost_toolchain::Diagnostic {
+    let CompileError::Failed {
+        diagnostics,
+        message,
+    } = err
+    else {
+        panic!("expected Failed, got {err:?}");
+    };
+    diagnostics
+        .first()
+        .unwrap_or_else(|| panic!("no diagnostics in {message}"))
 }
