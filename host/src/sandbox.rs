@@ -223,18 +223,8 @@ impl Program {
     }
 }
 
-/// Where a compiler found a problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// File within the program.
-    pub file: String,
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column.
-    pub column: u32,
-    /// The compiler's message.
-    pub message: String,
-}
+/// Where a compiler found a problem: the toolchains' type, shared by every compiler.
+pub use tinyhost_toolchain::Diagnostic;
 
 /// Why source text did not become a program.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

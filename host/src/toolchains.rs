@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tinyhost_toolchain::{CompileError, Language, Toolchain, ToolchainConfig};
 
-use crate::sandbox::{CompileFailure, CompiledSource, Compilers, Diagnostic, SourceCompiler};
+use crate::sandbox::{CompileFailure, CompiledSource, Compilers, SourceCompiler};
 
 /// One language of a shared toolchain.
 #[derive(Clone)]
@@ -70,15 +70,7 @@ fn failure(error: CompileError) -> CompileFailure {
     match error {
         CompileError::Failed { diagnostics, .. } => CompileFailure {
             message,
-            diagnostics: diagnostics
-                .into_iter()
-                .map(|d| Diagnostic {
-                    file: d.file,
-                    line: d.line,
-                    column: d.column,
-                    message: d.message,
-                })
-                .collect(),
+            diagnostics,
         },
         _ => CompileFailure::plain(message),
     }
