@@ -95,6 +95,9 @@ pub struct HostState {
     pub limiter: MemoryLimiter,
     /// The call in progress, if any.
     pub frame: Option<CallFrame>,
+    /// When work that belongs to no node call (instantiation, `components`, `ports`)
+    /// must have finished: a component looping there must not hang loading or applying.
+    pub unframed_deadline: Option<Instant>,
 }
 
 impl HostState {
@@ -114,6 +117,7 @@ impl HostState {
                 limit: memory_limit,
             },
             frame: None,
+            unframed_deadline: None,
         }
     }
 

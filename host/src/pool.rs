@@ -100,13 +100,20 @@ impl InstancePool {
         let mut store = Store::new(self.engine.engine(), HostState::new(config.memory_limit));
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_callback(|ctx| {
-            match &ctx.data().frame {
-                Some(frame) if frame.over_budget() => Err(wasmtime::Error::new(TimeLimitExceeded)),
+            let state = ctx.data();
+            let over = match &state.frame {
+                Some(frame) => frame.over_budget(),
+                None => state.unframed_deadline.is_some_and(|d| Instant::now() >= d),
+            };
+            if over {
+                Err(wasmtime::Error::new(TimeLimitExceeded))
+            } else {
                 // Yield each tick so a busy guest cannot starve other tasks on its thread.
-                _ => Ok(UpdateDeadline::Yield(1)),
+                Ok(UpdateDeadline::Yield(1))
             }
         });
         store.set_epoch_deadline(1);
+        store.data_mut().unframed_deadline = Some(Instant::now() + config.call_time_limit);
         let bindings = self.pre.instantiate_async(&mut store).await?;
         Ok(Instance {
             store,
@@ -134,12 +141,21 @@ impl InstancePool {
         }
     }
 
-    /// The components the file carries (introspection, no node involved).
-    pub async fn components(&self) -> Result<Vec<ComponentInfo>, CallError> {
+    /// An instance for a call that belongs to no node, with the same time limit as a call.
+    async fn take_for_introspection(&self) -> Result<Instance, CallError> {
         let mut instance = self
             .take()
             .await
             .map_err(|e| introspection_error(&self.origin, e))?;
+        instance.store.data_mut().unframed_deadline =
+            Some(Instant::now() + self.engine.config().call_time_limit);
+        instance.store.set_epoch_deadline(1);
+        Ok(instance)
+    }
+
+    /// The components the file carries (introspection, no node involved).
+    pub async fn components(&self) -> Result<Vec<ComponentInfo>, CallError> {
+        let mut instance = self.take_for_introspection().await?;
         let result = instance
             .bindings
             .tinysystems_component_component()
@@ -161,11 +177,7 @@ impl InstancePool {
         settings: Option<&str>,
     ) -> Result<Vec<PortDef>, CallError> {
         let settings = settings.map(str::to_string);
-        let mut instance = self
-            .take()
-            .await
-            .map_err(|e| introspection_error(&self.origin, e))?;
-        instance.store.set_epoch_deadline(1);
+        let mut instance = self.take_for_introspection().await?;
         let result = instance
             .bindings
             .tinysystems_component_component()

@@ -491,39 +491,49 @@ impl Shared {
                 node.set_settings(text);
             }
         }
-        self.refresh_ports(node).await;
+        let ports_read = self.refresh_ports(node).await;
         match problem {
             Some(message) => self.set_status(node, |s| {
                 s.status = message;
                 s.error = true;
             }),
-            None => self.set_status(node, |s| {
+            // A ports error found just now stays visible.
+            None if ports_read => self.set_status(node, |s| {
                 if s.error {
                     s.status = "OK".into();
                     s.error = false;
                 }
             }),
+            None => {}
         }
     }
 
     /// Re-reads the node's ports for its current settings (ports are dynamic).
-    pub(crate) async fn refresh_ports(&self, node: &Arc<Node>) {
+    /// Returns whether the ports could be read (the status says why not).
+    pub(crate) async fn refresh_ports(&self, node: &Arc<Node>) -> bool {
         let Some(entry) = node.component.clone() else {
-            return;
+            return false;
         };
         let settings = node.settings().text;
-        match entry
+        let result = entry
             .pool
             .ports(&node.manifest.spec.component, settings.as_deref())
-            .await
-        {
-            Ok(ports) => node.set_ports(ports),
-            Err(e) => self.set_status(node, |s| {
-                s.status = format!("ports: {e}");
-                s.error = true;
-            }),
-        }
+            .await;
+        let read = match result {
+            Ok(ports) => {
+                node.set_ports(ports);
+                true
+            }
+            Err(e) => {
+                self.set_status(node, |s| {
+                    s.status = format!("ports: {e}");
+                    s.error = true;
+                });
+                false
+            }
+        };
         self.publish_status(node);
+        read
     }
 
     /// Marks edges whose target node or port does not exist.

@@ -431,3 +431,29 @@ async fn metadata_reaches_the_state_store_without_a_shutdown() {
     assert_eq!(stored, json!({"count": "1"}));
     flow.stop().await;
 }
+
+#[tokio::test]
+async fn a_port_list_that_loops_forever_is_cut_off() {
+    let engine = tinyhost::engine::EngineConfig {
+        call_time_limit: Duration::from_millis(200),
+        ..engine_config()
+    };
+    let flow = Flow::start_with(
+        vec![
+            chaos("c").settings(json!({"loopInPorts": true})),
+            chaos("ok"),
+        ],
+        engine,
+    )
+    .await;
+    let st = flow.status("c").await;
+    assert!(
+        st.error && st.status.contains("time limit exceeded"),
+        "{st:?}"
+    );
+    assert_eq!(
+        flow.send("ok:in", json!({"value": 1})).await,
+        Ok(Some(json!(1)))
+    );
+    flow.stop().await;
+}

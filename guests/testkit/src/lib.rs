@@ -30,6 +30,13 @@ struct Chaos {
 }
 
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
+    // Settings may make the port list loop forever, to test introspection time limits.
+    if settings.and_then(|s| s.get("loopInPorts")) == Some(&Value::Bool(true)) {
+        let mut x: u64 = 0;
+        loop {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+    }
     let any = Schema::object("Command").with("additionalProperties", json!(true));
     let mut list = vec![
         ports::settings(settings.cloned().unwrap_or(json!({})), &any),
