@@ -105,7 +105,8 @@ fn chain(c: &mut Criterion) {
         .expect("engine");
         tinyhost::sandbox::ProgramLoader::new(engine)
             .expect("loader")
-            .load("echo", echo.as_bytes())
+            .load("echo", echo.as_bytes().into())
+            .await
             .expect("program")
     });
     let stdin = br#"{"name":"Ada","count":41}"#.to_vec();
@@ -118,9 +119,10 @@ fn chain(c: &mut Criterion) {
         })
     });
 
-    // Per-request cost of real inline programs (fresh instance, no snapshot yet): a Rust
-    // serde_json program, a Go program that only echoes stdin and a Go program that
-    // decodes and encodes JSON. Go is taken from TINYHOST_GO or the project's `.tools`.
+    // Per-request cost of real inline programs (fresh instance each): a Rust serde_json
+    // program, a Go program that only echoes stdin and a Go program that decodes and encodes
+    // JSON, Go with and without its start-up snapshot. Go is taken from TINYHOST_GO or the
+    // project's `.tools`.
     let go = std::env::var_os("TINYHOST_GO")
         .map(PathBuf::from)
         .or_else(|| {
@@ -136,16 +138,15 @@ fn chain(c: &mut Criterion) {
         toolchain: Some(toolchain),
         ..RuntimeConfig::default()
     };
-    let sandbox = rt.block_on(async {
-        let engine = tinyhost::engine::HostEngine::new(EngineConfig {
-            cache_dir: None,
-            ..EngineConfig::default()
-        })
-        .expect("engine");
-        tinyhost::runtime::build_sandbox(&config, &engine)
-            .expect("sandbox")
-            .1
-    });
+    let engine = tinyhost::engine::HostEngine::new(EngineConfig {
+        cache_dir: None,
+        ..EngineConfig::default()
+    })
+    .expect("engine");
+    let (toolchain, sandbox) = tinyhost::runtime::build_sandbox(&config, &engine).expect("sandbox");
+    let unsnapshotted = tinyhost::sandbox::ProgramLoader::new(engine.clone())
+        .expect("loader")
+        .with_snapshots(false);
     let mut programs = vec![("rust", "rust serde_json", RUST_JSON)];
     if go.is_some() {
         programs.push(("go", "go echo", GO_ECHO));
@@ -172,6 +173,29 @@ fn chain(c: &mut Criterion) {
                 })
             },
         );
+        if language == "go" {
+            let program = rt.block_on(async {
+                let artifact = toolchain
+                    .compile(tinyhost_toolchain::Language::Go, source)
+                    .await
+                    .expect("cached");
+                unsnapshotted
+                    .load(label, artifact.wasm)
+                    .await
+                    .expect("loads")
+            });
+            c.bench_function(
+                &format!("wasm_eval request, {label}, fresh instance, no snapshot"),
+                |b| {
+                    b.to_async(&rt).iter(|| async {
+                        program
+                            .run(stdin.clone(), tinyhost::sandbox::RunLimits::default())
+                            .await
+                            .expect("runs")
+                    })
+                },
+            );
+        }
     }
 
     let expression = tinyhost_expr::Expression::parse("$.count + 1").expect("parses");

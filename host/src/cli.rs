@@ -83,6 +83,9 @@ struct EvalArgs {
     /// Wall-clock limit of the run (e.g. `5s`).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
     timeout: Duration,
+    /// Let the program read the clocks (otherwise time stands still at the Unix epoch).
+    #[arg(long)]
+    clock: bool,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -549,6 +552,7 @@ async fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     );
     let limits = crate::sandbox::RunLimits {
         timeout: args.timeout,
+        clock: args.clock,
         ..crate::sandbox::RunLimits::default()
     };
     let output = sandbox
@@ -577,7 +581,7 @@ fn cache(args: CacheArgs) -> anyhow::Result<ExitCode> {
     let toolchain = tinyhost_toolchain::Toolchain::new(tinyhost_toolchain::ToolchainConfig::new(
         dir.join("toolchain"),
     ));
-    let precompiled = ["components", "modules"].map(|kind| dir.join(kind));
+    let precompiled = ["components", "modules", "snapshots"].map(|kind| dir.join(kind));
     match args.action {
         CacheAction::Stats => {
             let (programs, program_bytes) = toolchain

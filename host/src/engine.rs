@@ -281,7 +281,7 @@ fn wasmparser_is_component(bytes: &[u8]) -> bool {
     bytes.len() >= 8 && bytes.starts_with(b"\0asm") && bytes[4..8] == [0x0d, 0x00, 0x01, 0x00]
 }
 
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) {
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) {
     let result = (|| -> std::io::Result<()> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
@@ -293,7 +293,7 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) {
         std::fs::rename(&tmp, path)
     })();
     if let Err(e) = result {
-        tracing::warn!(path = %path.display(), error = %e, "cannot write precompiled component; continuing without disk cache");
+        tracing::warn!(path = %path.display(), error = %e, "cannot write to the disk cache; continuing without it");
     }
 }
 

@@ -413,6 +413,7 @@ impl sandbox::Host for HostState {
             },
             memory_bytes: pick(limits.memory_bytes, defaults.memory_bytes),
             max_output_bytes: pick(limits.max_output_bytes, defaults.max_output_bytes),
+            clock: limits.allow_clock,
         };
         let started = Instant::now();
         let result = shared.sandbox().run(&program_id, stdin, limits).await;

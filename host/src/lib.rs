@@ -25,6 +25,7 @@ pub mod registry;
 pub mod runtime;
 pub mod sandbox;
 pub mod scheduler;
+pub mod snapshot;
 pub mod source;
 pub mod state;
 pub mod timers;

@@ -57,6 +57,8 @@ struct Settings {
     memory_limit_mb: u64,
     /// Standard output cap of one run in bytes (tinyhost extension).
     max_output_bytes: u64,
+    /// Let the program read the clocks (tinyhost extension); off, time stands still.
+    enable_clock: bool,
 }
 
 impl Default for Settings {
@@ -73,6 +75,7 @@ impl Default for Settings {
             timeout_ms: 5000,
             memory_limit_mb: 64,
             max_output_bytes: 1 << 20,
+            enable_clock: false,
         }
     }
 }
@@ -149,6 +152,12 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
             Schema::integer()
                 .title("Output limit (bytes)")
                 .with("minimum", json!(1)),
+        )
+        .prop(
+            "enableClock",
+            Schema::boolean()
+                .title("Enable clock")
+                .with("description", json!("Without it, time stands still at 1970-01-01T00:00:00Z.")),
         );
     let request = Schema::object("Request")
         .prop("context", context_schema())
@@ -272,6 +281,7 @@ impl WasmEval {
             timeout_ms: self.settings.timeout_ms,
             memory_bytes: self.settings.memory_limit_mb.saturating_mul(1 << 20),
             max_output_bytes: self.settings.max_output_bytes,
+            allow_clock: self.settings.enable_clock,
         };
         let stdout = sandbox::run(program, input.to_string().as_bytes(), limits)?;
         let text = String::from_utf8_lossy(&stdout);
