@@ -175,6 +175,11 @@ impl Runtime {
         &self.shared.toolchain
     }
 
+    /// The inline-program sandbox (start-up snapshot counters, program entries).
+    pub fn sandbox(&self) -> &crate::sandbox::Sandbox {
+        self.shared.sandbox()
+    }
+
     /// Component cache counters.
     pub fn cache_stats(&self) -> CacheStats {
         self.shared.engine.cache_stats()

@@ -560,11 +560,12 @@ pub struct ProgramInfo {
 }
 
 /// Compiles sources with the registered compilers and runs the results, keeping linked
-/// programs by content hash so equal sources on many nodes share one program.
+/// programs by content hash so equal sources on many nodes share one program (linked and
+/// snapshotted once, however many nodes ask at the same time).
 pub struct Sandbox {
     compilers: Vec<(String, Arc<dyn SourceCompiler>)>,
     loader: ProgramLoader,
-    programs: moka::sync::Cache<String, Program>,
+    programs: moka::future::Cache<String, Program>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -582,7 +583,7 @@ impl Sandbox {
         Ok(Sandbox {
             compilers: vec![("wat".into(), Arc::new(WatCompiler))],
             loader: ProgramLoader::new(engine)?,
-            programs: moka::sync::Cache::new(1024),
+            programs: moka::future::Cache::new(1024),
         })
     }
 
@@ -622,14 +623,14 @@ impl Sandbox {
             )));
         }
         let compiled = compiler.compile(&wanted, source).await?;
-        if self.programs.get(&compiled.id).is_none() {
-            let program = self
-                .loader
-                .load(&format!("program {}", &compiled.id), compiled.wasm.clone())
-                .await
-                .map_err(|e| CompileFailure::plain(e.message))?;
-            self.programs.insert(compiled.id.clone(), program);
-        }
+        let origin = format!("program {}", &compiled.id);
+        self.programs
+            .try_get_with(
+                compiled.id.clone(),
+                self.loader.load(&origin, compiled.wasm.clone()),
+            )
+            .await
+            .map_err(|e| CompileFailure::plain(e.message.clone()))?;
         Ok(ProgramInfo {
             id: compiled.id,
             compiler: compiled.compiler,
@@ -644,8 +645,8 @@ impl Sandbox {
     }
 
     /// How a compiled program is entered (a snapshot, a reactor or a command).
-    pub fn entry(&self, id: &str) -> Option<Entry> {
-        self.programs.get(id).map(|p| p.entry())
+    pub async fn entry(&self, id: &str) -> Option<Entry> {
+        self.programs.get(id).await.map(|p| p.entry())
     }
 
     /// Runs a compiled program once.
@@ -655,10 +656,10 @@ impl Sandbox {
         stdin: Vec<u8>,
         limits: RunLimits,
     ) -> Result<Vec<u8>, RunError> {
-        let program = self
-            .programs
-            .get(id)
-            .ok_or_else(|| RunError::Instantiate(format!("program `{id}` is not compiled here")))?;
+        let program =
+            self.programs.get(id).await.ok_or_else(|| {
+                RunError::Instantiate(format!("program `{id}` is not compiled here"))
+            })?;
         program.run(stdin, limits).await
     }
 }

@@ -11,19 +11,27 @@ use serde_json::json;
 use support::{Flow, engine_config, node};
 use tinyhost_toolchain::ToolchainConfig;
 
+/// Counts requests in a package variable (every request starts from the snapshot, so it
+/// always answers 1) and reports the year (1970 while the clock is off).
 const GO_ECHO: &str = r#"package main
 
 import (
 	"encoding/json"
 	"os"
+	"time"
 )
 
+var requests int
+
 func main() {
+	requests++
 	var in map[string]any
 	if err := json.NewDecoder(os.Stdin).Decode(&in); err != nil {
 		os.Exit(2)
 	}
 	in["by"] = "go"
+	in["requests"] = requests
+	in["year"] = time.Now().Year()
 	json.NewEncoder(os.Stdout).Encode(in)
 }
 "#;
@@ -65,20 +73,29 @@ async fn go_and_rust_programs_answer_requests() {
         Some(config),
     )
     .await;
-    for (name, by) in [("go", "go"), ("rs", "rust")] {
+    let go_answer =
+        json!({"context": 1, "outputData": {"n": 5, "by": "go", "requests": 1, "year": 1970}});
+    let rust_answer = json!({"context": 1, "outputData": {"n": 5, "by": "rust"}});
+    for (name, answer) in [("go", go_answer), ("rs", rust_answer)] {
         let st = flow.status(name).await;
         assert!(!st.error, "{st:?}");
-        flow.send(
-            &format!("{name}:request"),
-            json!({"context": 1, "inputData": {"n": 5}}),
-        )
-        .await
-        .expect("answered");
+        for _ in 0..2 {
+            flow.send(
+                &format!("{name}:request"),
+                json!({"context": 1, "inputData": {"n": 5}}),
+            )
+            .await
+            .expect("answered");
+        }
         assert_eq!(
             flow.outputs(name, "response"),
-            vec![json!({"context": 1, "outputData": {"n": 5, "by": by}})]
+            vec![answer.clone(), answer],
+            "each request starts from the initialised program"
         );
     }
+    let snapshots = flow.runtime.sandbox().snapshot_stats();
+    assert_eq!(snapshots.failed, 0, "{snapshots:?}");
+    assert_eq!(snapshots.taken + snapshots.disk_hits, 1, "{snapshots:?}");
     flow.stop().await;
 }
 
@@ -111,12 +128,25 @@ async fn twenty_nodes_with_one_source_compile_once_and_a_restart_compiles_nothin
         .collect();
     let mut flow = Flow::start_with_toolchain(nodes, engine_config(), Some(config)).await;
     assert_eq!(flow.runtime.toolchain().stats().compiles, 1);
+    let snapshots = flow.runtime.sandbox().snapshot_stats();
+    assert_eq!((snapshots.taken, snapshots.failed), (1, 0), "{snapshots:?}");
     flow.send("n7:request", json!({"inputData": {}}))
         .await
         .expect("answered");
     flow.restart().await;
     let stats = flow.runtime.toolchain().stats();
     assert_eq!((stats.compiles, stats.disk_hits), (0, 1), "{stats:?}");
+    let snapshots = flow.runtime.sandbox().snapshot_stats();
+    assert_eq!(
+        (snapshots.taken, snapshots.disk_hits),
+        (0, 1),
+        "{snapshots:?}"
+    );
+    assert_eq!(
+        flow.runtime.cache_stats().compiles,
+        0,
+        "the snapshot was precompiled on disk"
+    );
     flow.send("n3:request", json!({"inputData": {}}))
         .await
         .expect("answered after restart");
