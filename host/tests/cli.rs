@@ -82,40 +82,10 @@ fn debug_message(node_suffix: &'static str) -> impl Fn(&Value) -> bool {
 
 #[test]
 fn run_prints_debug_messages_of_the_hello_flow_as_json_lines() {
-    let state = tempfile::tempdir().expect("temp dir");
-    let out = tinyhost()
-        .args([
-            "run",
-            "--no-watch",
-            "--output",
-            "json",
-            "--max-messages",
-            "4",
-            "--duration",
-            "20s",
-            "--state-dir",
-        ])
-        .arg(state.path())
-        .arg(examples().join("hello"))
-        .output()
-        .expect("tinyhost runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let greetings: Vec<&Value> = lines
-        .iter()
-        .filter(|v| {
-            v["type"] == "message" && v["node"].as_str().is_some_and(|n| n.contains("debug-"))
-        })
-        .collect();
+    let lines = support::run_example_json(tinyhost(), &examples().join("hello"), 4, "20s");
+    let greetings = support::debug_shown(&lines);
     assert!(!greetings.is_empty(), "{lines:?}");
-    let shown = &greetings[0]["data"]["context"];
+    let shown = &greetings[0];
     let branch = shown
         .get("even")
         .or_else(|| shown.get("odd"))

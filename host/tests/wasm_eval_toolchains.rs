@@ -229,37 +229,9 @@ async fn the_wasm_eval_example_flow_runs_go_and_rust() {
         return;
     };
     let _heavy = toolchain_support::heavy().await;
-    let state = tempfile::tempdir().expect("temp dir");
-    let out = tinyhost(&go)
-        .args([
-            "run",
-            "--no-watch",
-            "--output",
-            "json",
-            "--max-messages",
-            "4",
-            "--duration",
-            "300s",
-            "--state-dir",
-        ])
-        .arg(state.path())
-        .arg(examples().join("wasm-eval"))
-        .output()
-        .expect("tinyhost runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let shown: Vec<serde_json::Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| {
-            v["type"] == "message" && v["node"].as_str().is_some_and(|n| n.contains("debug-"))
-        })
-        .map(|v| v["data"]["context"].clone())
-        .collect();
+    let lines = support::run_example_json(tinyhost(&go), &examples().join("wasm-eval"), 4, "300s");
+    let shown = support::debug_shown(&lines);
+    let stdout = format!("{lines:?}");
     let numbers = |v: &serde_json::Value| -> Vec<f64> {
         v.as_array()
             .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())

@@ -336,3 +336,43 @@ impl Flow {
 pub fn none() -> Value {
     json!({})
 }
+
+/// Runs `tinyhost run --output json` (prepared in `cmd`: binary and environment) on an
+/// example folder until `max_messages` messages or `duration`, with a fresh state folder,
+/// and returns the JSON lines it printed. Panics with its stderr when it fails.
+pub fn run_example_json(
+    mut cmd: std::process::Command,
+    folder: &std::path::Path,
+    max_messages: u32,
+    duration: &str,
+) -> Vec<Value> {
+    let state = tempfile::tempdir().expect("temp dir");
+    let max_messages = max_messages.to_string();
+    let out = cmd
+        .args(["run", "--no-watch", "--output", "json", "--max-messages"])
+        .args([max_messages.as_str(), "--duration", duration, "--state-dir"])
+        .arg(state.path())
+        .arg(folder)
+        .output()
+        .expect("tinyhost runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// What the `debug` nodes of a run showed (the `context` of their `_control` messages).
+pub fn debug_shown(lines: &[Value]) -> Vec<Value> {
+    lines
+        .iter()
+        .filter(|v| {
+            v["type"] == "message" && v["node"].as_str().is_some_and(|n| n.contains("debug-"))
+        })
+        .map(|v| v["data"]["context"].clone())
+        .collect()
+}
