@@ -314,10 +314,12 @@ fn build_engine(config: &EngineConfig, pooling: bool) -> wasmtime::Result<Engine
         pool.total_tables(slots.saturating_mul(4));
         pool.total_stacks(slots);
         pool.max_memory_size(config.memory_limit.max(1 << 20));
-        // Reset the first 2 MiB of a reused memory slot by memset instead of madvise: a Go
-        // program touches that much on every start, and page faults dominated its request
-        // time (1.27 ms → 0.77 ms per request in `cargo bench --bench chain`).
-        pool.linear_memory_keep_resident(2 << 20);
+        // Reset the first 4 MiB of a reused memory slot by memset instead of madvise: a Go
+        // program's snapshot spans about 3 MiB and its runtime touches most of it per
+        // request, and page faults dominated the request time (2 MiB → 4 MiB: 0.59 →
+        // 0.37 ms per Go JSON request; no further gain at 8 or 16 MiB). Only slots a
+        // program used keep pages resident.
+        pool.linear_memory_keep_resident(4 << 20);
         pool.table_keep_resident(4 << 10);
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use wasmtime::{Instance, InstancePre, Linker, Store, UpdateDeadline};
+use wasmtime::{Instance, InstancePre, Linker, Module, Store, UpdateDeadline};
 use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
@@ -356,7 +356,13 @@ impl ProgramLoader {
                 stderr_suffix(&run.stderr_tail())
             ))
         })?;
-        let bytes: Arc<[u8]> = snapshot.capture(&mut run.store, instance).await?.into();
+        let captured = snapshot.capture(&mut run.store, instance).await?;
+        let bytes: Arc<[u8]> = match snapshot::drop_unreachable_passive_segments(&captured) {
+            Some(smaller) if Module::validate(self.engine.engine(), &smaller).is_ok() => {
+                smaller.into()
+            }
+            _ => captured.into(),
+        };
         self.snapshots.taken.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
