@@ -52,6 +52,17 @@ enum Command {
     Eval(EvalArgs),
     /// Inspect or empty the caches of compiled components and inline programs.
     Cache(CacheArgs),
+    /// Print the TinyNode, TinyModule and TinySignal CustomResourceDefinitions as one
+    /// multi-document YAML stream, or write one file per kind into a folder.
+    Crds(CrdsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CrdsArgs {
+    /// Write `<plural>.operator.tinysystems.io.yaml` files into this folder instead of
+    /// printing.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -196,6 +207,7 @@ pub fn main() -> ExitCode {
     init_tracing(&cli.log);
     let result = match cli.command {
         Command::Expr(args) => expr(args),
+        Command::Crds(args) => crds(args),
         command => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -228,6 +240,7 @@ async fn async_main(command: Command) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval(args).await,
         Command::Cache(args) => cache(args),
         Command::Expr(_) => Err(anyhow!("unreachable: expr runs without the async runtime")),
+        Command::Crds(_) => Err(anyhow!("unreachable: crds runs without the async runtime")),
     }
 }
 
@@ -638,6 +651,21 @@ fn read_json_arg(text: &str, name: &str) -> anyhow::Result<Value> {
         return serde_json::from_str(&input).context("standard input is not JSON");
     }
     serde_json::from_str(text).with_context(|| format!("{name} is not JSON"))
+}
+
+fn crds(args: CrdsArgs) -> anyhow::Result<ExitCode> {
+    let Some(dir) = args.out else {
+        print!("{}", crate::crd::render_stream()?);
+        return Ok(ExitCode::SUCCESS);
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for crd in crate::crd::render()? {
+        let path = dir.join(&crd.file_name);
+        std::fs::write(&path, &crd.yaml)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn expr(args: ExprArgs) -> anyhow::Result<ExitCode> {

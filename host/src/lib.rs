@@ -12,6 +12,7 @@
 
 pub mod bindings;
 pub mod cli;
+pub mod crd;
 pub mod engine;
 pub mod error;
 pub mod events;

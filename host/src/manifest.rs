@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine as _;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -28,6 +29,21 @@ pub struct JsonBytes(pub Value);
 impl Serialize for JsonBytes {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(self.0.to_string()))
+    }
+}
+
+/// In a CRD schema a byte field is what upstream's `[]byte` is: a base64 string.
+impl JsonSchema for JsonBytes {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "JsonBytes".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "byte"})
     }
 }
 
@@ -80,7 +96,7 @@ pub struct ObjectMeta {
 
 /// A configuration entry stored on the target node: settings, or the mapping of an
 /// incoming edge.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodePort {
     /// `sourceNode:sourcePort`, or empty for the node's own settings.
@@ -100,11 +116,12 @@ pub struct NodePort {
 }
 
 /// Opt-in retries of one edge (the contract's default is a single attempt).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Attempts in total, 1..=10.
     #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 10))]
     pub max_attempts: u32,
     /// Delay before the second attempt.
     #[serde(default)]
@@ -128,7 +145,7 @@ fn two() -> f64 {
 }
 
 /// An outgoing edge stored on the source node.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeEdge {
     /// Edge id.
@@ -147,7 +164,7 @@ pub struct NodeEdge {
 }
 
 /// What a TinyNode asks for.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TinyNodeSpec {
     /// The module that owns the node.
@@ -184,7 +201,7 @@ pub struct TinyNode {
 }
 
 /// A one-shot message to a node port.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TinySignalSpec {
     /// Target node.
