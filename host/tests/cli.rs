@@ -5,23 +5,13 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-fn tinyhost() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tinyhost"));
-    cmd.env("TINYHOST_CACHE_DIR", support::cache_dir())
-        .env_remove("TINYHOST_LOG");
-    cmd
-}
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
+use support::{examples, tinyhost_command as tinyhost};
 
 /// A running `tinyhost run` whose JSON lines arrive on a channel.
 struct Running {

@@ -8,7 +8,7 @@ mod support;
 mod toolchain_support;
 
 use serde_json::json;
-use support::{Flow, engine_config, node};
+use support::{Flow, engine_config, examples, node};
 use tinyhost_toolchain::ToolchainConfig;
 
 /// Counts requests in a package variable (every request starts from the snapshot, so it
@@ -170,15 +170,9 @@ async fn a_missing_compiler_is_named_in_node_status() {
 
 /// The `tinyhost` binary on the shared test cache, with the installed Go.
 fn tinyhost(go: &std::path::Path) -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tinyhost"));
-    cmd.env("TINYHOST_CACHE_DIR", support::cache_dir())
-        .env("TINYHOST_GO", go)
-        .env_remove("TINYHOST_LOG");
+    let mut cmd = support::tinyhost_command();
+    cmd.env("TINYHOST_GO", go);
     cmd
-}
-
-fn examples() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
 }
 
 #[tokio::test]

@@ -376,3 +376,16 @@ pub fn debug_shown(lines: &[Value]) -> Vec<Value> {
         .map(|v| v["data"]["context"].clone())
         .collect()
 }
+
+/// The `tinyhost` binary on the shared test cache, without the user's log settings.
+pub fn tinyhost_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tinyhost"));
+    cmd.env("TINYHOST_CACHE_DIR", cache_dir())
+        .env_remove("TINYHOST_LOG");
+    cmd
+}
+
+/// The repository's `examples/` folder.
+pub fn examples() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
