@@ -14,7 +14,7 @@ use wasmtime::{Instance, Module, Store};
 use wasmtime_wizer::{InstanceState, SnapshotVal, Wizer};
 
 /// The export a reactor program runs per request (the generated Go entry calls `main()`).
-pub const RUN_EXPORT: &str = "tinyhost_run";
+pub const RUN_EXPORT: &str = tinyhost_toolchain::REACTOR_RUN_EXPORT;
 
 /// The export that initialises a reactor (the language runtime and package variables).
 pub const INITIALISE_EXPORT: &str = "_initialize";

@@ -38,3 +38,7 @@ pub use diagnostics::Diagnostic;
 pub use error::CompileError;
 pub use language::Language;
 pub use toolchain::Toolchain;
+
+/// The export through which a host runs one request of a reactor program (Go programs are
+/// built as reactors whose generated entry calls `main()`); hosts and drivers must agree.
+pub const REACTOR_RUN_EXPORT: &str = "tinyhost_run";
