@@ -21,6 +21,7 @@ pub mod host_api;
 pub mod manifest;
 pub mod mapping;
 pub mod node;
+pub mod operator;
 pub mod pool;
 pub mod registry;
 pub mod runtime;

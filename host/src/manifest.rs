@@ -355,9 +355,45 @@ pub fn module_of(node_name: &str) -> Option<&str> {
     Some(module)
 }
 
+/// A module or component name as the platform stores it (CONTRACT §1): lower-case,
+/// every non-alphanumeric character a `-`, no leading or trailing `-`, at most the last 48
+/// characters. Two spellings of one module compare equal after it.
+pub fn sanitize_name(name: &str) -> String {
+    let mapped: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let trimmed = mapped.trim_matches('-');
+    let start = trimmed.len().saturating_sub(48);
+    trimmed[start..].trim_start_matches('-').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_sanitised_like_the_platform_does() {
+        assert_eq!(sanitize_name("common-module"), "common-module");
+        assert_eq!(
+            sanitize_name("Tiny Systems/HTTP_Module "),
+            "tiny-systems-http-module"
+        );
+        assert_eq!(sanitize_name("--x--"), "x");
+        let long = format!("a{}", "b".repeat(60));
+        assert_eq!(sanitize_name(&long), "b".repeat(48));
+        assert_eq!(
+            sanitize_name(&format!("{}-{}", "a".repeat(10), "c".repeat(47))),
+            "c".repeat(47)
+        );
+        assert_eq!(sanitize_name("ünï"), "n");
+    }
 
     #[test]
     fn byte_fields_accept_base64_and_plain_json() {

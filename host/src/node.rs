@@ -17,7 +17,7 @@ use crate::mapping::EdgeMapping;
 use crate::registry::ComponentEntry;
 
 /// Ports the contract keeps out of published status.
-const HIDDEN_PORTS: [&str; 3] = ["_reconcile", "_client", "_identity"];
+pub(crate) const HIDDEN_PORTS: [&str; 3] = ["_reconcile", "_client", "_identity"];
 
 /// An outgoing edge, resolved once when the node is applied.
 #[derive(Debug, Clone)]
@@ -314,7 +314,7 @@ impl Node {
     }
 }
 
-fn position_number(p: Position) -> u8 {
+pub(crate) fn position_number(p: Position) -> u8 {
     match p {
         Position::Top => 0,
         Position::Right => 1,

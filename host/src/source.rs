@@ -1,6 +1,6 @@
 //! Where nodes come from. The runtime does not care: a source yields the complete desired
-//! node set (and signals) whenever it changes. The local folder source — the embedded
-//! default — reads TinyNode/TinySignal manifests from a folder or file and watches it, so
+//! node set (and signals) whenever it changes. [`crate::operator::ClusterSource`] follows
+//! TinyNode objects in a cluster; the local folder source — the embedded default — reads TinyNode/TinySignal manifests from a folder or file and watches it, so
 //! editing a YAML file re-applies the flow and dropping a TinySignal file delivers it.
 
 use std::collections::{HashMap, HashSet};
@@ -25,11 +25,17 @@ pub struct Snapshot {
     pub errors: Vec<ManifestError>,
 }
 
-/// A stream of desired states.
+/// A stream of desired states: the local folder and the cluster's watchers both feed the
+/// runtime through this, so the runtime never knows where its nodes come from.
 #[allow(async_fn_in_trait)]
 pub trait NodeSource {
     /// The next desired state; `None` when the source ends.
     async fn next(&mut self) -> Option<Snapshot>;
+
+    /// Told when the last snapshot has been applied, so a source can release what waited
+    /// for it (the cluster source removes a deleted node's finalizer only after the node
+    /// has stopped).
+    fn applied(&mut self, _report: &crate::runtime::ApplyReport) {}
 }
 
 /// Manifests in a folder (non-recursive, `*.yaml`/`*.yml`) or one file, watched for changes.

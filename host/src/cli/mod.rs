@@ -1,5 +1,7 @@
-//! The command line: `run` (local mode, the embedded default), `components` and `expr`.
-//! Errors become `anyhow` only here, at the binary's edge.
+//! The command line: `run` (local mode, the embedded default), `operator` (cluster mode),
+//! and the tools around them. Errors become `anyhow` only here, at the binary's edge.
+
+mod operator;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ use crate::source::{FolderSource, NodeSource};
 use crate::state::FileStateStore;
 
 /// The hello flow, embedded so `tinyhost run` works with no files at all.
-const EMBEDDED_EXAMPLE: &str = include_str!("../../examples/hello/flow.yaml");
+const EMBEDDED_EXAMPLE: &str = include_str!("../../../examples/hello/flow.yaml");
 
 #[derive(Parser, Debug)]
 #[command(
@@ -55,6 +57,21 @@ enum Command {
     /// Print the TinyNode, TinyModule and TinySignal CustomResourceDefinitions as one
     /// multi-document YAML stream, or write one file per kind into a folder.
     Crds(CrdsArgs),
+    /// Run as a Kubernetes operator serving one module: TinyNodes of the module from the
+    /// cluster, leader election, status, TinySignals (upstream's module flags work).
+    Operator(operator::OperatorArgs),
+    /// Print local manifests as cluster objects (byte fields base64-encoded), ready for
+    /// `kubectl apply -f -`.
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ExportArgs {
+    /// Folder or file of manifests.
+    path: PathBuf,
+    /// Put every object in this namespace.
+    #[arg(long, short = 'n')]
+    namespace: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -147,7 +164,7 @@ struct RunArgs {
 }
 
 #[derive(clap::Args, Debug)]
-struct EngineArgs {
+pub(crate) struct EngineArgs {
     /// Directory of precompiled components (default: the user cache directory).
     #[arg(long, env = "TINYHOST_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
@@ -160,7 +177,7 @@ struct EngineArgs {
 }
 
 impl EngineArgs {
-    fn config(&self) -> EngineConfig {
+    pub(crate) fn config(&self) -> EngineConfig {
         EngineConfig {
             memory_limit: self.memory_limit_mib.saturating_mul(1 << 20),
             call_time_limit: self.call_time_limit,
@@ -203,11 +220,12 @@ enum OutputFormat {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(operator::upstream_arguments(std::env::args_os().collect()));
     init_tracing(&cli.log);
     let result = match cli.command {
         Command::Expr(args) => expr(args),
         Command::Crds(args) => crds(args),
+        Command::Export(args) => export(args),
         command => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -240,7 +258,10 @@ async fn async_main(command: Command) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval(args).await,
         Command::Cache(args) => cache(args),
         Command::Expr(_) => Err(anyhow!("unreachable: expr runs without the async runtime")),
-        Command::Crds(_) => Err(anyhow!("unreachable: crds runs without the async runtime")),
+        Command::Operator(args) => operator::operator(args).await,
+        Command::Crds(_) | Command::Export(_) => Err(anyhow!(
+            "unreachable: this command runs without the async runtime"
+        )),
     }
 }
 
@@ -294,6 +315,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                     printer.error(&e.to_string());
                 }
                 let report = runtime.apply(snapshot.nodes).await;
+                source.applied(&report);
                 printer.applied(&report);
                 for signal in snapshot.new_signals {
                     let to = format!("{}:{}", signal.spec.node, signal.spec.port);
@@ -665,6 +687,36 @@ fn crds(args: CrdsArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let (nodes, signals, errors) = crate::source::read_manifests(&args.path);
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    let mut out = String::new();
+    let namespace = args.namespace.as_ref();
+    for node in &nodes {
+        let mut object = crate::crd::TinyNode::from(node);
+        if let Some(ns) = namespace {
+            object.metadata.namespace = Some(ns.clone());
+        }
+        out.push_str("---\n");
+        out.push_str(&serde_norway::to_string(&object)?);
+    }
+    for signal in &signals {
+        let mut object = crate::crd::TinySignal::from(signal);
+        if let Some(ns) = namespace {
+            object.metadata.namespace = Some(ns.clone());
+        }
+        out.push_str("---\n");
+        out.push_str(&serde_norway::to_string(&object)?);
+    }
+    print!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
