@@ -61,6 +61,14 @@ impl Node for Chaos {
         if let Some(message) = settings.get("reject").and_then(Value::as_str) {
             return Err(Failure::permanent(message));
         }
+        // Opt-in delivery counter in durable metadata, for tests of the `_settings` dedup.
+        if settings.get("countDeliveries") == Some(&Value::Bool(true)) {
+            let n = host::metadata_get("settings-deliveries")
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+                + 1;
+            host::metadata_set("settings-deliveries", Some(&n.to_string()));
+        }
         self.settings = settings;
         Ok(())
     }

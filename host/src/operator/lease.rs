@@ -100,7 +100,17 @@ impl LeaderElector {
 
     /// One attempt to acquire or renew, and the step-down check.
     async fn round(&mut self) {
-        match self.try_acquire_or_renew().await {
+        // An attempt must not outlive the leadership it renews: the client retries
+        // unavailable servers with long backoffs, so a leader waits only until its renew
+        // deadline (a candidate for as long) before it counts the attempt failed.
+        let deadline = match self.last_renew.filter(|_| *self.leader.borrow()) {
+            Some(renewed) => renewed + self.timing.renew_deadline,
+            None => Instant::now() + self.timing.renew_deadline,
+        };
+        let attempt = tokio::time::timeout_at(deadline, self.try_acquire_or_renew())
+            .await
+            .unwrap_or_else(|_| Err(kube::Error::Service("lease request timed out".into())));
+        match attempt {
             Ok(true) => {
                 self.last_renew = Some(Instant::now());
                 self.set_leader(true);

@@ -620,3 +620,161 @@ fn node_status(node: &NodeStatus) -> crd::TinyNodeStatus {
         ..crd::TinyNodeStatus::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(name: &str, module: &str, configuration: &str) -> DynamicObject {
+        serde_json::from_value(json!({
+            "apiVersion": "operator.tinysystems.io/v1alpha1",
+            "kind": "TinyNode",
+            "metadata": {"name": name, "namespace": "ns", "uid": format!("uid-{name}")},
+            "spec": {
+                "module": module,
+                "component": "debug",
+                "ports": [{"port": "_settings", "configuration": configuration}]
+            }
+        }))
+        .expect("a valid object")
+    }
+
+    /// `{"a":1}` in base64.
+    const SETTINGS: &str = "eyJhIjoxfQ==";
+
+    fn names(desired: &DesiredNodes) -> Vec<String> {
+        desired
+            .snapshot()
+            .1
+            .into_iter()
+            .map(|n| n.metadata.name)
+            .collect()
+    }
+
+    #[test]
+    fn only_this_modules_live_nodes_are_desired() {
+        let desired = DesiredNodes::new("common-module".into());
+        desired.observe(&watcher::Event::Apply(object(
+            "a",
+            "common-module",
+            SETTINGS,
+        )));
+        desired.observe(&watcher::Event::Apply(object(
+            "b",
+            "Common Module",
+            SETTINGS,
+        )));
+        desired.observe(&watcher::Event::Apply(object("c", "other", SETTINGS)));
+        assert_eq!(names(&desired), ["a", "b"]);
+        let mut deleting = object("a", "common-module", SETTINGS);
+        deleting.metadata.deletion_timestamp = Some(
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(super::super::lease::jiff_now()),
+        );
+        desired.observe(&watcher::Event::Apply(deleting));
+        assert_eq!(names(&desired), ["b"]);
+        desired.observe(&watcher::Event::Delete(object(
+            "b",
+            "common-module",
+            SETTINGS,
+        )));
+        assert!(desired.is_empty());
+    }
+
+    #[test]
+    fn status_only_changes_do_not_bump_the_revision() {
+        let desired = DesiredNodes::new("m".into());
+        desired.observe(&watcher::Event::Apply(object("a", "m", SETTINGS)));
+        let revision = desired.revision();
+        let mut reported = object("a", "m", SETTINGS);
+        reported.data["status"] = json!({"status": "OK", "metadata": {"count": "3"}});
+        desired.observe(&watcher::Event::Apply(reported));
+        assert_eq!(desired.revision(), revision);
+    }
+
+    #[test]
+    fn observed_metadata_is_loaded_for_restarted_nodes() {
+        let desired = Arc::new(DesiredNodes::new("m".into()));
+        let mut reported = object("a", "m", SETTINGS);
+        reported.data["status"] = json!({"metadata": {"count": "3"}});
+        desired.observe(&watcher::Event::Apply(reported));
+        let store = ObservedMetadata::new(desired);
+        assert_eq!(store.load("a").get("count").map(String::as_str), Some("3"));
+    }
+
+    #[test]
+    fn a_broken_object_is_reported_not_applied() {
+        let desired = DesiredNodes::new("m".into());
+        desired.observe(&watcher::Event::Apply(object("good", "m", SETTINGS)));
+        desired.observe(&watcher::Event::Apply(object("bad", "m", "not base64!")));
+        // `{` is valid base64 of invalid JSON.
+        desired.observe(&watcher::Event::Apply(object("worse", "m", "ew==")));
+        assert_eq!(names(&desired), ["good"]);
+        let bad = desired.invalid("bad").expect("bad is invalid");
+        assert!(bad.contains("configuration"), "{bad}");
+        assert!(desired.invalid("worse").is_some());
+        assert!(desired.invalid("good").is_none());
+        assert!(desired.contains("bad"));
+    }
+
+    #[test]
+    fn a_relist_replaces_the_set_when_it_completes() {
+        let desired = DesiredNodes::new("m".into());
+        desired.observe(&watcher::Event::Apply(object("old", "m", SETTINGS)));
+        desired.observe(&watcher::Event::Init);
+        desired.observe(&watcher::Event::InitApply(object("new", "m", SETTINGS)));
+        // Until the list completes, the running set stays: nothing is torn down by a
+        // reconnecting watch.
+        assert_eq!(names(&desired), ["old"]);
+        let revision = desired.revision();
+        desired.observe(&watcher::Event::InitDone);
+        assert_eq!(names(&desired), ["new"]);
+        assert!(desired.revision() > revision);
+        // The same list again changes nothing.
+        let revision = desired.revision();
+        desired.observe(&watcher::Event::Init);
+        desired.observe(&watcher::Event::InitApply(object("new", "m", SETTINGS)));
+        desired.observe(&watcher::Event::InitDone);
+        assert_eq!(desired.revision(), revision);
+    }
+
+    #[tokio::test]
+    async fn the_source_yields_after_the_first_list_and_acknowledges_applies() {
+        let desired = Arc::new(DesiredNodes::new("m".into()));
+        let mut source = ClusterSource::new(desired.clone());
+        let early = tokio::time::timeout(Duration::from_millis(50), source.next()).await;
+        assert!(early.is_err(), "no snapshot before the first list");
+        desired.observe(&watcher::Event::Init);
+        desired.observe(&watcher::Event::InitApply(object("a", "m", SETTINGS)));
+        desired.observe(&watcher::Event::InitDone);
+        let snapshot = source.next().await.expect("a snapshot");
+        assert_eq!(snapshot.nodes.len(), 1);
+        let revision = desired.revision();
+        assert!(
+            !desired
+                .wait_applied(revision, Duration::from_millis(10))
+                .await
+        );
+        source.applied(&ApplyReport::default());
+        assert!(
+            desired
+                .wait_applied(revision, Duration::from_millis(10))
+                .await
+        );
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_and_reset() {
+        let retries = Retries::default();
+        let delays: Vec<Duration> = (0..4).map(|_| retries.next_delay("x")).collect();
+        assert_eq!(
+            delays,
+            [500, 1000, 2000, 4000].map(Duration::from_millis).to_vec()
+        );
+        for _ in 0..40 {
+            retries.next_delay("x");
+        }
+        assert_eq!(retries.next_delay("x"), Duration::from_secs(300));
+        retries.reset("x");
+        assert_eq!(retries.next_delay("x"), Duration::from_millis(500));
+    }
+}
