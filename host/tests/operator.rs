@@ -715,3 +715,219 @@ async fn one_leader_among_replicas_and_failover_when_it_stops() {
     assert!(started.elapsed() < Duration::from_millis(1500));
     three.shutdown().await;
 }
+
+/// A child process killed when the test ends, however it ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port free on loopback right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// `GET path` over plain HTTP/1.1: the status code and body, or `None` if nothing answers.
+async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    let code = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())?;
+    Some((code, body))
+}
+
+#[tokio::test]
+async fn the_binary_runs_the_hello_flow_from_the_cluster_with_upstream_flags() {
+    let fake = FakeApiServer::start().await.expect("fake API server");
+    // The hello example as cluster objects, the way `tinyhost export` prints them.
+    let export = support::tinyhost_command()
+        .args(["export", "--namespace", NS])
+        .arg(support::examples().join("hello"))
+        .output()
+        .expect("tinyhost export runs");
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let text = String::from_utf8(export.stdout).expect("UTF-8");
+    let mut names = Vec::new();
+    let mut signals = Vec::new();
+    for document in text.split("---\n").filter(|d| !d.trim().is_empty()) {
+        let object: Value = serde_norway::from_str(document).expect("exported YAML");
+        let name = object["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if object["kind"] == "TinySignal" {
+            signals.push(name);
+            fake.put(GROUP_VERSION, "tinysignals", NS, object);
+        } else {
+            names.push(name);
+            fake.put(GROUP_VERSION, "tinynodes", NS, object);
+        }
+    }
+    assert!(names.len() >= 4, "{names:?}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    fake.write_kubeconfig(&kubeconfig, NS, "pod-0")
+        .expect("kubeconfig written");
+    let (health, metrics, grpc) = (free_port(), free_port(), free_port());
+    let log = std::fs::File::create(dir.path().join("log")).expect("log file");
+    // Upstream's chart arguments, verbatim apart from the addresses.
+    let child = support::tinyhost_command()
+        .args([
+            "operator",
+            &format!("--health-probe-bind-address=127.0.0.1:{health}"),
+            &format!("--metrics-bind-address=127.0.0.1:{metrics}"),
+            &format!("--grpc-server-bind-address=:{grpc}"),
+            "--name=common-module",
+            "--version=v1.0.0",
+            &format!("--namespace={NS}"),
+            "--log=info",
+        ])
+        .arg(format!("--kubeconfig={}", kubeconfig.display()))
+        .env("HOSTNAME", "pod-0")
+        .env("SELF_SERVICE_HOST", "common-module.flows.svc:8483")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("tinyhost operator starts");
+    let mut child = KillOnDrop(child);
+
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match http_get(health, "/readyz").await {
+            Some((200, _)) => break,
+            other => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "never ready: {other:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    assert_eq!(http_get(health, "/healthz").await.map(|r| r.0), Some(200));
+    for name in &names {
+        let status = reported_status(&fake, name).await;
+        assert_eq!(status["status"], "OK", "{name}: {status}");
+        assert_eq!(status["module"]["version"], "1.0.0");
+    }
+    let module = fake
+        .wait_until(WAIT, |f| {
+            f.get(GROUP_VERSION, "tinymodules", NS, MODULE)
+                .filter(|m| m["status"]["addr"].is_string())
+        })
+        .await
+        .expect("module reported");
+    assert_eq!(module["status"]["addr"], "common-module.flows.svc:8483");
+    for signal in &signals {
+        fake.wait_until(WAIT, |f| {
+            f.get(GROUP_VERSION, "tinysignals", NS, signal)
+                .is_none()
+                .then_some(())
+        })
+        .await
+        .unwrap_or_else(|| panic!("signal {signal} taken"));
+    }
+    let (code, body) = http_get(metrics, "/metrics").await.expect("metrics answer");
+    assert_eq!(code, 200);
+    assert!(body.contains("tinyhost_leader 1"), "{body}");
+    assert!(body.contains("tinyhost_nodes"), "{body}");
+    assert!(
+        body.contains("tinyhost_reconciliations_total{controller=\"tinynode\",result=\"ok\"}"),
+        "{body}"
+    );
+
+    // SIGTERM, as the kubelet sends: the lease is released and the process exits cleanly.
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("the operator did not exit after SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+    assert!(status.success(), "{status:?}\n{log}");
+    assert!(
+        log.contains("Hello World!"),
+        "debug output in the log:\n{log}"
+    );
+    let lease = fake
+        .get("coordination.k8s.io/v1", "leases", NS, "common-module-lock")
+        .expect("lease");
+    assert!(
+        lease["spec"]["holderIdentity"].is_null() || lease["spec"]["holderIdentity"] == "",
+        "released on shutdown: {lease}"
+    );
+}
+
+#[test]
+fn the_binary_explains_a_missing_cluster() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = support::tinyhost_command()
+        .args([
+            "operator",
+            "--name",
+            "m",
+            "--health-probe-bind-address=0",
+            "--metrics-bind-address=0",
+        ])
+        .arg("--kubeconfig")
+        .arg(dir.path().join("missing"))
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot read kubeconfig"), "{stderr}");
+
+    let output = support::tinyhost_command()
+        .args([
+            "operator",
+            "--name",
+            "m",
+            "--lease-duration=1s",
+            "--renew-deadline=2s",
+        ])
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("lease-duration > renew-deadline"),
+        "{stderr}"
+    );
+
+    let output = support::tinyhost_command()
+        .args(["operator", "--name", "m", "--metrics-bind-address=nonsense"])
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("invalid bind address"), "{stderr}");
+}

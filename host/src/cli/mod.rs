@@ -59,7 +59,7 @@ enum Command {
     Crds(CrdsArgs),
     /// Run as a Kubernetes operator serving one module: TinyNodes of the module from the
     /// cluster, leader election, status, TinySignals (upstream's module flags work).
-    Operator(operator::OperatorArgs),
+    Operator(Box<operator::OperatorArgs>),
     /// Print local manifests as cluster objects (byte fields base64-encoded), ready for
     /// `kubectl apply -f -`.
     Export(ExportArgs),
@@ -258,7 +258,7 @@ async fn async_main(command: Command) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval(args).await,
         Command::Cache(args) => cache(args),
         Command::Expr(_) => Err(anyhow!("unreachable: expr runs without the async runtime")),
-        Command::Operator(args) => operator::operator(args).await,
+        Command::Operator(args) => operator::operator(*args).await,
         Command::Crds(_) | Command::Export(_) => Err(anyhow!(
             "unreachable: this command runs without the async runtime"
         )),

@@ -1,0 +1,3 @@
+module tinyhost.test/chart-render
+
+go 1.21
