@@ -212,6 +212,20 @@ impl Runtime {
         self.shared.node(node).map(|n| n.status())
     }
 
+    /// Replaces a node's durable metadata with what another replica (the leader) recorded;
+    /// `false` when no such node runs.
+    pub fn adopt_metadata(
+        &self,
+        node: &str,
+        metadata: std::collections::BTreeMap<String, String>,
+    ) -> bool {
+        let Some(node) = self.shared.node(node) else {
+            return false;
+        };
+        self.shared.set_status(&node, |s| s.metadata = metadata);
+        true
+    }
+
     /// Names of the running nodes, sorted.
     pub fn node_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self

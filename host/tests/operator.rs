@@ -352,7 +352,7 @@ async fn settings_are_delivered_once_per_change() {
         .await
         .expect("settings delivered once");
     // Reconciles that change nothing do not deliver the settings again: status writes
-    // (each one is a watch event), a relisted watch, and leadership changing hands.
+    // (each one is a watch event) and a relisted watch.
     for _ in 0..3 {
         op.runtime()
             .send("s:in", &json!({"do": "count"}))
@@ -380,23 +380,6 @@ async fn settings_are_delivered_once_per_change() {
             .as_deref(),
         Some("1")
     );
-    let second = replica(&fake, "two").await;
-    op.shutdown().await;
-    wait_leader(&[&second]).await;
-    // The new leader's runtime delivers the settings once, to its own instance of the node.
-    fake.wait_until(WAIT, |f| {
-        (status_of(f, "s")["status"] == "OK" && second.runtime().status("s").is_some())
-            .then_some(())
-    })
-    .await
-    .expect("the new leader runs the node");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let counted = second
-        .runtime()
-        .status("s")
-        .and_then(|s| s.metadata.get("settings-deliveries").cloned());
-    assert_eq!(counted.as_deref(), Some("2"), "one delivery per replica");
-    let op = second;
     // Changed settings are delivered again.
     fake.put(
         GROUP_VERSION,
@@ -410,7 +393,7 @@ async fn settings_are_delivered_once_per_change() {
             json!([]),
         ),
     );
-    fake.wait_until(WAIT, |f| deliveries(f).filter(|d| d == "3"))
+    fake.wait_until(WAIT, |f| deliveries(f).filter(|d| d == "2"))
         .await
         .expect("changed settings delivered");
     op.shutdown().await;
@@ -930,4 +913,90 @@ fn the_binary_explains_a_missing_cluster() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("invalid bind address"), "{stderr}");
+}
+
+/// Counts the `_control` outputs of `node` on one replica (what a debug node shows).
+fn count_shown(op: &Operator, node: &str) -> Arc<std::sync::atomic::AtomicUsize> {
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut events = op.runtime().subscribe();
+    let (seen, node) = (count.clone(), node.to_string());
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(tinyhost::Event::Output { node: n, port, .. })
+                    if n == node && port == "_control" =>
+                {
+                    seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+    count
+}
+
+#[tokio::test]
+async fn triggers_fire_on_the_leader_only_and_move_with_it() {
+    let fake = FakeApiServer::start().await.expect("fake API server");
+    let ticker = "00000001.common-module.ticker-t";
+    let debug = "00000002.common-module.debug-d";
+    fake.put(
+        GROUP_VERSION,
+        "tinynodes",
+        NS,
+        tinynode(
+            ticker,
+            MODULE,
+            "ticker",
+            json!({"delay": 50, "context": {"n": 1}}),
+            json!([{"id": "e", "port": "out", "to": format!("{debug}:in")}]),
+        ),
+    );
+    fake.put(
+        GROUP_VERSION,
+        "tinynodes",
+        NS,
+        tinynode(debug, MODULE, "debug", json!({}), json!([])),
+    );
+    let one = replica(&fake, "one").await;
+    let two = replica(&fake, "two").await;
+    let shown = [count_shown(&one, debug), count_shown(&two, debug)];
+    let first = wait_leader(&[&one, &two]).await;
+    reported_status(&fake, ticker).await;
+    fake.put(
+        GROUP_VERSION,
+        "tinysignals",
+        NS,
+        tinysignal("start", ticker, "_control", json!({"start": true})),
+    );
+    let load = |i: usize| shown[i].load(std::sync::atomic::Ordering::SeqCst);
+    eventually("the leader ticks", || load(first) >= 5).await;
+    assert_eq!(load(1 - first), 0, "the follower ticked");
+    // The running state reaches the object, so a new leader can resume it.
+    fake.wait_until(WAIT, |f| {
+        (status_of(f, ticker)["metadata"]["ticker-running"] == "true").then_some(())
+    })
+    .await
+    .expect("running state in status");
+
+    // The leader is cut off from the Lease: it stops ticking, the other replica resumes.
+    let leader_name = ["one", "two"][first];
+    fake.fail(
+        Fault::new(500, "InternalError")
+            .user(leader_name)
+            .path_contains("/leases/")
+            .times(1_000_000),
+    );
+    let replicas = [&one, &two];
+    eventually("leadership moves", || {
+        replicas[1 - first].is_leader() && !replicas[first].is_leader()
+    })
+    .await;
+    let stopped_at = load(first);
+    eventually("the new leader ticks", || load(1 - first) >= 5).await;
+    // At most a tick in flight when leadership was lost.
+    assert!(load(first) <= stopped_at + 1, "the old leader kept ticking");
+    one.shutdown().await;
+    two.shutdown().await;
 }

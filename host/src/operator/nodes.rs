@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
-use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{self, Event as FinalizerEvent};
 use kube::runtime::reflector::{ObjectRef, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -38,8 +38,8 @@ use crate::state::StateStore;
 /// program may compile for tens of seconds first).
 pub(crate) const APPLY_WAIT: Duration = Duration::from_secs(120);
 
-/// Status events are coalesced for this long before status is written (the contract's
-/// `_reconcile` debounce).
+/// A node's status is written at most this often while it keeps changing (the
+/// contract's `_reconcile` debounce).
 const STATUS_DEBOUNCE: Duration = Duration::from_secs(1);
 
 /// The API resource of TinyNode, for dynamic access.
@@ -411,7 +411,6 @@ pub(crate) async fn run_controller(context: Arc<Context>, shutdown: watch::Recei
         retries: Retries::default(),
     });
     Controller::for_stream_with(objects, reader, resource)
-        .with_config(ControllerConfig::default().debounce(STATUS_DEBOUNCE))
         .reconcile_on(status_changes)
         .reconcile_all_on(leadership)
         .graceful_shutdown_on(stopped(shutdown))
@@ -424,38 +423,55 @@ pub(crate) async fn run_controller(context: Arc<Context>, shutdown: watch::Recei
         .await;
 }
 
-/// A reconcile of the node each time the runtime publishes a status change for it.
+/// A reconcile of each node whose status the runtime changed, at most once per
+/// [`STATUS_DEBOUNCE`] per node: a fast ticker rewrites its metadata on every tick, and a
+/// plain debounce would then postpone its status forever.
 fn status_triggers(
     context: &Arc<Context>,
     resource: ApiResource,
     namespace: String,
 ) -> impl futures::Stream<Item = ObjectRef<DynamicObject>> + Send + 'static {
-    let events = context.runtime.subscribe();
+    let mut events = context.runtime.subscribe();
     let runtime = context.runtime.clone();
-    futures::stream::unfold(events, move |mut events| {
-        let resource = resource.clone();
-        let namespace = namespace.clone();
-        let runtime = runtime.clone();
-        async move {
-            loop {
-                let names = match events.recv().await {
-                    Ok(Event::Status { node, .. }) => vec![node],
-                    Ok(_) => continue,
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<String>>(16);
+    tokio::spawn(async move {
+        let mut pending: std::collections::BTreeSet<String> = Default::default();
+        let mut flush = tokio::time::interval(STATUS_DEBOUNCE);
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Ok(Event::Status { node, .. }) => {
+                        pending.insert(node);
+                    }
+                    Ok(_) => {}
                     // Fell behind: refresh every node rather than miss one.
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        runtime.node_names()
+                        pending.extend(runtime.node_names());
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                };
-                let refs: Vec<ObjectRef<DynamicObject>> = names
-                    .iter()
-                    .map(|n| ObjectRef::new_with(n, resource.clone()).within(&namespace))
-                    .collect();
-                return Some((futures::stream::iter(refs), events));
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+                _ = flush.tick() => {
+                    if !pending.is_empty()
+                        && tx.send(std::mem::take(&mut pending).into_iter().collect()).await.is_err()
+                    {
+                        break;
+                    }
+                }
             }
         }
+    });
+    futures::stream::unfold(rx, |mut rx| async move {
+        let names = rx.recv().await?;
+        Some((names, rx))
     })
-    .flatten()
+    .flat_map(move |names| {
+        let refs: Vec<ObjectRef<DynamicObject>> = names
+            .iter()
+            .map(|n| ObjectRef::new_with(n, resource.clone()).within(&namespace))
+            .collect();
+        futures::stream::iter(refs)
+    })
 }
 
 /// Fires once each time this replica becomes the leader (at once if it already leads).
@@ -522,6 +538,17 @@ impl NodeController {
         }
         if self.context.is_leader() {
             self.write_status(object).await?;
+        } else {
+            // The leader's view of the node's durable state is the truth; a follower keeps
+            // it so that, leading next, it resumes where the leader left off.
+            let metadata: BTreeMap<String, String> = object
+                .data
+                .pointer("/status/metadata")
+                .and_then(|m| serde_json::from_value(m.clone()).ok())
+                .unwrap_or_default();
+            self.context
+                .runtime
+                .adopt_metadata(&object.name_any(), metadata);
         }
         Ok(Action::requeue(self.context.config.requeue_after))
     }
