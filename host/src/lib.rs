@@ -6,7 +6,8 @@
 //! [`runtime`] applies them, [`scheduler`] routes each message along edges through
 //! [`mapping`] into a node's component, [`pool`] lends it a wasm instance created by
 //! [`engine`] from a component in the [`registry`], and [`host_api`] is what the guest can
-//! call back (blocking `output`, metadata, timers).
+//! call back (blocking `output`, metadata, timers). In a cluster, [`operator`] feeds the
+//! same runtime from [`crd`] objects (TinyNode, TinyModule, TinySignal) instead of a folder.
 
 #![warn(missing_docs)]
 

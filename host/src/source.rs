@@ -1,7 +1,8 @@
 //! Where nodes come from. The runtime does not care: a source yields the complete desired
 //! node set (and signals) whenever it changes. [`crate::operator::ClusterSource`] follows
-//! TinyNode objects in a cluster; the local folder source — the embedded default — reads TinyNode/TinySignal manifests from a folder or file and watches it, so
-//! editing a YAML file re-applies the flow and dropping a TinySignal file delivers it.
+//! TinyNode objects in a cluster; the local folder source — the embedded default — reads
+//! TinyNode/TinySignal manifests from a folder or file and watches it, so editing a YAML
+//! file re-applies the flow and dropping a TinySignal file delivers it.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
