@@ -115,6 +115,14 @@ async fn wait_leader(replicas: &[&Operator]) -> usize {
     }
 }
 
+fn put_node(fake: &FakeApiServer, object: Value) {
+    fake.put(GROUP_VERSION, "tinynodes", NS, object);
+}
+
+fn put_signal(fake: &FakeApiServer, object: Value) {
+    fake.put(GROUP_VERSION, "tinysignals", NS, object);
+}
+
 fn node_object(fake: &FakeApiServer, name: &str) -> Option<Value> {
     fake.get(GROUP_VERSION, "tinynodes", NS, name)
 }
@@ -160,7 +168,7 @@ fn status_writers(fake: &FakeApiServer) -> Vec<Option<String>> {
 #[tokio::test]
 async fn the_finalizer_guards_a_node_until_it_stops() {
     let fake = FakeApiServer::start().await.expect("fake API server");
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos("a"));
+    put_node(&fake, chaos("a"));
     let op = replica(&fake, "one").await;
     fake.wait_until(WAIT, |f| node_object(f, "a").filter(has_finalizer))
         .await
@@ -191,7 +199,7 @@ async fn the_finalizer_guards_a_node_until_it_stops() {
 #[tokio::test]
 async fn only_the_leader_writes_status() {
     let fake = FakeApiServer::start().await.expect("fake API server");
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos("a"));
+    put_node(&fake, chaos("a"));
     let one = replica(&fake, "one").await;
     let two = replica(&fake, "two").await;
     let leader = wait_leader(&[&one, &two]).await;
@@ -230,15 +238,13 @@ async fn only_the_leader_writes_status() {
 async fn a_signal_is_taken_once_and_delivered_once() {
     let fake = FakeApiServer::start().await.expect("fake API server");
     let node = "00000001.common-module.chaos-counter";
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos(node));
+    put_node(&fake, chaos(node));
     let one = replica(&fake, "one").await;
     let two = replica(&fake, "two").await;
     let leader = wait_leader(&[&one, &two]).await;
     reported_status(&fake, node).await;
-    fake.put(
-        GROUP_VERSION,
-        "tinysignals",
-        NS,
+    put_signal(
+        &fake,
         tinysignal("press", node, "in", json!({"do": "count"})),
     );
     fake.wait_until(WAIT, |f| {
@@ -288,21 +294,14 @@ async fn a_signal_for_a_missing_node_is_dropped_not_retried() {
     let op = replica(&fake, "one").await;
     wait_leader(&[&op]).await;
     let missing = "00000009.common-module.chaos-gone";
-    fake.put(
-        GROUP_VERSION,
-        "tinysignals",
-        NS,
-        tinysignal("lost", missing, "in", json!({})),
-    );
+    put_signal(&fake, tinysignal("lost", missing, "in", json!({})));
     // Bad data: base64 of text that is not JSON.
     let mut broken = tinysignal("broken", missing, "in", json!({}));
     broken["spec"]["data"] = json!("bm90IGpzb24=");
-    fake.put(GROUP_VERSION, "tinysignals", NS, broken);
+    put_signal(&fake, broken);
     // Another module's signal is not ours to take.
-    fake.put(
-        GROUP_VERSION,
-        "tinysignals",
-        NS,
+    put_signal(
+        &fake,
         tinysignal("theirs", "00000001.other-module.x-y", "in", json!({})),
     );
     fake.wait_until(WAIT, |f| {
@@ -334,13 +333,11 @@ async fn a_signal_for_a_missing_node_is_dropped_not_retried() {
 async fn settings_are_delivered_once_per_change() {
     let fake = FakeApiServer::start().await.expect("fake API server");
     let settings = json!({"countDeliveries": true});
-    fake.put(
-        GROUP_VERSION,
-        "tinynodes",
-        NS,
+    put_node(
+        &fake,
         tinynode("s", MODULE, "chaos", settings.clone(), json!([])),
     );
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos("t"));
+    put_node(&fake, chaos("t"));
     let op = replica(&fake, "one").await;
     wait_leader(&[&op]).await;
     let deliveries = |fake: &FakeApiServer| {
@@ -366,7 +363,7 @@ async fn settings_are_delivered_once_per_change() {
     .expect("status written three times over");
     fake.expire_history();
     fake.drop_watches();
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos("u"));
+    put_node(&fake, chaos("u"));
     eventually("the watch relisted", || {
         op.runtime().node_names().len() == 3
     })
@@ -381,10 +378,8 @@ async fn settings_are_delivered_once_per_change() {
         Some("1")
     );
     // Changed settings are delivered again.
-    fake.put(
-        GROUP_VERSION,
-        "tinynodes",
-        NS,
+    put_node(
+        &fake,
         tinynode(
             "s",
             MODULE,
@@ -402,13 +397,11 @@ async fn settings_are_delivered_once_per_change() {
 #[tokio::test]
 async fn nodes_of_other_modules_are_left_alone() {
     let fake = FakeApiServer::start().await.expect("fake API server");
-    fake.put(
-        GROUP_VERSION,
-        "tinynodes",
-        NS,
+    put_node(
+        &fake,
         tinynode("theirs", "other-module", "chaos", json!({}), json!([])),
     );
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos("ours"));
+    put_node(&fake, chaos("ours"));
     let op = replica(&fake, "one").await;
     wait_leader(&[&op]).await;
     reported_status(&fake, "ours").await;
@@ -447,7 +440,7 @@ async fn api_errors_are_retried_and_no_node_is_lost() {
             .path_contains("/tinynodes")
             .times(1),
     );
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos("a"));
+    put_node(&fake, chaos("a"));
     let op = replica(&fake, "one").await;
     wait_leader(&[&op]).await;
     let status = reported_status(&fake, "a").await;
@@ -461,7 +454,7 @@ async fn api_errors_are_retried_and_no_node_is_lost() {
 
     // A dropped watch: changes made meanwhile still arrive.
     fake.drop_watches();
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos("b"));
+    put_node(&fake, chaos("b"));
     eventually("node b runs after the watch reconnected", || {
         op.runtime().node_names() == ["a", "b"]
     })
@@ -469,7 +462,7 @@ async fn api_errors_are_retried_and_no_node_is_lost() {
     // History gone (as after etcd compaction): the watch relists and nothing is lost.
     fake.expire_history();
     fake.drop_watches();
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos("c"));
+    put_node(&fake, chaos("c"));
     eventually("node c runs after a relist", || {
         op.runtime().node_names() == ["a", "b", "c"]
     })
@@ -481,7 +474,7 @@ async fn api_errors_are_retried_and_no_node_is_lost() {
 #[tokio::test]
 async fn work_goes_on_while_the_api_server_is_away() {
     let fake = FakeApiServer::start().await.expect("fake API server");
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos("a"));
+    put_node(&fake, chaos("a"));
     let op = replica(&fake, "one").await;
     wait_leader(&[&op]).await;
     reported_status(&fake, "a").await;
@@ -503,7 +496,7 @@ async fn work_goes_on_while_the_api_server_is_away() {
         "nodes kept during the outage"
     );
     // Nodes created while the API server was away (e.g. by a restore) arrive afterwards.
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos("b"));
+    put_node(&fake, chaos("b"));
     fake.set_down(false);
     eventually("node b runs after the outage", || {
         op.runtime().node_names() == ["a", "b"]
@@ -538,7 +531,7 @@ async fn broken_nodes_are_reported_in_their_own_status() {
     future["spec"]["edges"] =
         json!([{"id": "e2", "port": "out", "to": "bad-json:in", "nonRetryableErrorCodes": [1]}]);
     for object in [bad_base64, bad_json, unknown_component, dangling, future] {
-        fake.put(GROUP_VERSION, "tinynodes", NS, object);
+        put_node(&fake, object);
     }
     let op = replica(&fake, "one").await;
     wait_leader(&[&op]).await;
@@ -558,7 +551,7 @@ async fn broken_nodes_are_reported_in_their_own_status() {
     // The valid ones run; the unreadable ones do not.
     assert_eq!(op.runtime().node_names(), ["dangling", "future", "unknown"]);
     // Fixing an object clears its error.
-    fake.put(GROUP_VERSION, "tinynodes", NS, chaos("bad-json"));
+    put_node(&fake, chaos("bad-json"));
     fake.wait_until(WAIT, |f| {
         (status_of(f, "bad-json")["status"] == "OK" && status_of(f, "future")["status"] == "OK")
             .then_some(())
@@ -759,10 +752,10 @@ async fn the_binary_runs_the_hello_flow_from_the_cluster_with_upstream_flags() {
             .to_string();
         if object["kind"] == "TinySignal" {
             signals.push(name);
-            fake.put(GROUP_VERSION, "tinysignals", NS, object);
+            put_signal(&fake, object);
         } else {
             names.push(name);
-            fake.put(GROUP_VERSION, "tinynodes", NS, object);
+            put_node(&fake, object);
         }
     }
     assert!(names.len() >= 4, "{names:?}");
@@ -941,10 +934,8 @@ async fn triggers_fire_on_the_leader_only_and_move_with_it() {
     let fake = FakeApiServer::start().await.expect("fake API server");
     let ticker = "00000001.common-module.ticker-t";
     let debug = "00000002.common-module.debug-d";
-    fake.put(
-        GROUP_VERSION,
-        "tinynodes",
-        NS,
+    put_node(
+        &fake,
         tinynode(
             ticker,
             MODULE,
@@ -953,10 +944,8 @@ async fn triggers_fire_on_the_leader_only_and_move_with_it() {
             json!([{"id": "e", "port": "out", "to": format!("{debug}:in")}]),
         ),
     );
-    fake.put(
-        GROUP_VERSION,
-        "tinynodes",
-        NS,
+    put_node(
+        &fake,
         tinynode(debug, MODULE, "debug", json!({}), json!([])),
     );
     let one = replica(&fake, "one").await;
@@ -964,10 +953,8 @@ async fn triggers_fire_on_the_leader_only_and_move_with_it() {
     let shown = [count_shown(&one, debug), count_shown(&two, debug)];
     let first = wait_leader(&[&one, &two]).await;
     reported_status(&fake, ticker).await;
-    fake.put(
-        GROUP_VERSION,
-        "tinysignals",
-        NS,
+    put_signal(
+        &fake,
         tinysignal("start", ticker, "_control", json!({"start": true})),
     );
     let load = |i: usize| shown[i].load(std::sync::atomic::Ordering::SeqCst);

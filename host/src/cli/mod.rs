@@ -699,25 +699,28 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     let mut out = String::new();
-    let namespace = args.namespace.as_ref();
-    for node in &nodes {
-        let mut object = crate::crd::TinyNode::from(node);
-        if let Some(ns) = namespace {
-            object.metadata.namespace = Some(ns.clone());
-        }
+    let nodes = nodes.iter().map(crate::crd::TinyNode::from);
+    let signals = signals.iter().map(crate::crd::TinySignal::from);
+    for document in nodes
+        .map(|n| in_namespace(n, args.namespace.as_deref()))
+        .chain(signals.map(|s| in_namespace(s, args.namespace.as_deref())))
+    {
         out.push_str("---\n");
-        out.push_str(&serde_norway::to_string(&object)?);
-    }
-    for signal in &signals {
-        let mut object = crate::crd::TinySignal::from(signal);
-        if let Some(ns) = namespace {
-            object.metadata.namespace = Some(ns.clone());
-        }
-        out.push_str("---\n");
-        out.push_str(&serde_norway::to_string(&object)?);
+        out.push_str(&serde_norway::to_string(&document?)?);
     }
     print!("{out}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A cluster object, placed in `namespace` if given, as a YAML-ready value.
+fn in_namespace<K: kube::Resource + serde::Serialize>(
+    mut object: K,
+    namespace: Option<&str>,
+) -> anyhow::Result<Value> {
+    if let Some(ns) = namespace {
+        object.meta_mut().namespace = Some(ns.to_string());
+    }
+    Ok(serde_json::to_value(&object)?)
 }
 
 fn expr(args: ExprArgs) -> anyhow::Result<ExitCode> {

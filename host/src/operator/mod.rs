@@ -7,6 +7,7 @@
 //! leader writes status, fires long-running triggers, reports the module ([`modules`]) and
 //! delivers TinySignals ([`signals`]). [`http`] serves the probes and metrics.
 
+mod controller;
 pub mod http;
 pub mod lease;
 pub mod metrics;

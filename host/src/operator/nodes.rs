@@ -11,7 +11,7 @@
 //! spec (bad base64, bad JSON) is reported in its own status instead of failing the whole
 //! list and stopping the module.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,11 +20,14 @@ use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{self, Event as FinalizerEvent};
 use kube::runtime::reflector::{ObjectRef, store::Writer};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
+use super::controller::{
+    Reconciler, Retries, error_policy, finish, leadership_gained, watch_objects,
+};
 use super::{Context, ReconcileError, stopped};
 use crate::crd::{self, NODE_FINALIZER};
 use crate::events::Event;
@@ -341,34 +344,6 @@ pub(crate) async fn apply_loop(context: Arc<Context>, shutdown: watch::Receiver<
     }
 }
 
-/// Per-object retry counts, for exponential backoff after failed reconciles.
-#[derive(Debug, Default)]
-pub(crate) struct Retries(Mutex<HashMap<String, u32>>);
-
-impl Retries {
-    /// The delay before the next attempt for `key`: 500 ms doubling up to 5 minutes.
-    pub(crate) fn next_delay(&self, key: &str) -> Duration {
-        let attempt = self
-            .0
-            .lock()
-            .map(|mut m| {
-                let n = m.entry(key.to_string()).or_insert(0);
-                *n = n.saturating_add(1);
-                *n
-            })
-            .unwrap_or(1);
-        let millis = 500u64.saturating_mul(1u64 << attempt.saturating_sub(1).min(10));
-        Duration::from_millis(millis).min(Duration::from_secs(300))
-    }
-
-    /// Forgets `key` after a success.
-    pub(crate) fn reset(&self, key: &str) {
-        if let Ok(mut m) = self.0.lock() {
-            m.remove(key);
-        }
-    }
-}
-
 /// The TinyNode controller's state.
 struct NodeController {
     context: Arc<Context>,
@@ -386,22 +361,12 @@ pub(crate) async fn run_controller(context: Arc<Context>, shutdown: watch::Recei
     let reader = writer.as_reader();
     let desired = context.desired.clone();
     let readiness = context.readiness.clone();
-    let objects = watcher(api.clone(), watcher::Config::default())
-        .default_backoff()
-        .reflect(writer)
-        .map(move |event| {
-            match &event {
-                Ok(e) => {
-                    desired.observe(e);
-                    if matches!(e, watcher::Event::InitDone) {
-                        readiness.nodes_listed();
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "TinyNode watch failed; retrying"),
-            }
-            event
-        })
-        .applied_objects();
+    let objects = watch_objects(api.clone(), writer, "TinyNode", move |event| {
+        desired.observe(event);
+        if matches!(event, watcher::Event::InitDone) {
+            readiness.nodes_listed();
+        }
+    });
 
     let status_changes = status_triggers(&context, resource.clone(), namespace.clone());
     let leadership = leadership_gained(context.leader.clone());
@@ -474,19 +439,6 @@ fn status_triggers(
     })
 }
 
-/// Fires once each time this replica becomes the leader (at once if it already leads).
-pub(crate) fn leadership_gained(
-    leader: watch::Receiver<bool>,
-) -> impl futures::Stream<Item = ()> + Send + 'static {
-    futures::stream::unfold((leader, true), |(mut leader, first)| async move {
-        if !(first && *leader.borrow()) {
-            leader.wait_for(|l| !*l).await.ok()?;
-            leader.wait_for(|l| *l).await.ok()?;
-        }
-        Some(((), (leader, false)))
-    })
-}
-
 async fn reconcile(
     object: Arc<DynamicObject>,
     controller: Arc<NodeController>,
@@ -509,24 +461,19 @@ async fn reconcile(
         finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
         other => ReconcileError::Finalizer(other.to_string()),
     });
-    context
-        .metrics
-        .reconciled("tinynode", result.is_ok(), started.elapsed());
-    if result.is_ok() {
-        controller.retries.reset(&name);
-    }
-    result
+    finish(&*controller, &name, started, result)
 }
 
-fn error_policy(
-    object: Arc<DynamicObject>,
-    error: &ReconcileError,
-    controller: Arc<NodeController>,
-) -> Action {
-    let name = object.name_any();
-    let delay = controller.retries.next_delay(&name);
-    tracing::warn!(node = %name, error = %error, retry_in = ?delay, "TinyNode reconcile failed");
-    Action::requeue(delay)
+impl Reconciler for NodeController {
+    const KIND: &'static str = "tinynode";
+
+    fn retries(&self) -> &Retries {
+        &self.retries
+    }
+
+    fn metrics(&self) -> &super::metrics::Metrics {
+        &self.context.metrics
+    }
 }
 
 impl NodeController {
@@ -787,21 +734,5 @@ mod tests {
                 .wait_applied(revision, Duration::from_millis(10))
                 .await
         );
-    }
-
-    #[test]
-    fn retries_back_off_exponentially_and_reset() {
-        let retries = Retries::default();
-        let delays: Vec<Duration> = (0..4).map(|_| retries.next_delay("x")).collect();
-        assert_eq!(
-            delays,
-            [500, 1000, 2000, 4000].map(Duration::from_millis).to_vec()
-        );
-        for _ in 0..40 {
-            retries.next_delay("x");
-        }
-        assert_eq!(retries.next_delay("x"), Duration::from_secs(300));
-        retries.reset("x");
-        assert_eq!(retries.next_delay("x"), Duration::from_millis(500));
     }
 }

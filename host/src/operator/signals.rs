@@ -11,12 +11,14 @@ use futures::StreamExt;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Preconditions};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::store::Writer;
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::nodes::{Retries, leadership_gained};
+use super::controller::{
+    Reconciler, Retries, error_policy, finish, leadership_gained, watch_objects,
+};
 use super::{Context, ReconcileError, SIGNAL_TIMEOUT, stopped};
 use crate::crd;
 use crate::manifest;
@@ -41,18 +43,11 @@ pub(crate) async fn run_controller(context: Arc<Context>, shutdown: watch::Recei
     let writer = Writer::new(resource.clone());
     let reader = writer.as_reader();
     let readiness = context.readiness.clone();
-    let objects = watcher(api.clone(), watcher::Config::default())
-        .default_backoff()
-        .reflect(writer)
-        .map(move |event| {
-            match &event {
-                Ok(watcher::Event::InitDone) => readiness.signals_listed(),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "TinySignal watch failed; retrying"),
-            }
-            event
-        })
-        .applied_objects();
+    let objects = watch_objects(api.clone(), writer, "TinySignal", move |event| {
+        if matches!(event, watcher::Event::InitDone) {
+            readiness.signals_listed();
+        }
+    });
     let leadership = leadership_gained(context.leader.clone());
     let controller = Arc::new(SignalController {
         context,
@@ -102,13 +97,7 @@ async fn reconcile(
     let name = object.name_any();
     let started = std::time::Instant::now();
     let result = controller.take_and_deliver(&object, &name, &node).await;
-    context
-        .metrics
-        .reconciled("tinysignal", result.is_ok(), started.elapsed());
-    if result.is_ok() {
-        controller.retries.reset(&name);
-    }
-    result
+    finish(&*controller, &name, started, result)
 }
 
 /// Whether the signal's node belongs to this module: it is one of ours, or its name says
@@ -120,15 +109,16 @@ fn owns_node(context: &Context, node: &str) -> bool {
             .is_some_and(|m| manifest::sanitize_name(m) == context.config.module_key())
 }
 
-fn error_policy(
-    object: Arc<DynamicObject>,
-    error: &ReconcileError,
-    controller: Arc<SignalController>,
-) -> Action {
-    let name = object.name_any();
-    let delay = controller.retries.next_delay(&name);
-    tracing::warn!(signal = %name, error = %error, retry_in = ?delay, "TinySignal reconcile failed");
-    Action::requeue(delay)
+impl Reconciler for SignalController {
+    const KIND: &'static str = "tinysignal";
+
+    fn retries(&self) -> &Retries {
+        &self.retries
+    }
+
+    fn metrics(&self) -> &super::metrics::Metrics {
+        &self.context.metrics
+    }
 }
 
 impl SignalController {
