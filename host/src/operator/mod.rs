@@ -345,3 +345,40 @@ async fn log_flow_events(context: Arc<Context>, shutdown: watch::Receiver<bool>)
         _ = stopped(shutdown) => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_names_what_is_missing() {
+        let readiness = Readiness::default();
+        let missing = readiness.check().expect_err("not ready at first");
+        assert!(missing.contains("components not loaded"), "{missing}");
+        readiness.components_loaded();
+        readiness.nodes_listed();
+        readiness.signals_listed();
+        assert_eq!(
+            readiness.check(),
+            Err("TinyModule watch not listed".to_string())
+        );
+        readiness.modules_listed();
+        assert_eq!(readiness.check(), Ok(()));
+    }
+
+    #[test]
+    fn the_module_key_is_sanitised() {
+        let config = OperatorConfig {
+            module: "Tiny Systems/Common Module".into(),
+            version: String::new(),
+            namespace: String::new(),
+            advertise_addr: String::new(),
+            image: String::new(),
+            identity: String::new(),
+            lease: LeaseTiming::default(),
+            requeue_after: DEFAULT_REQUEUE,
+            runtime: RuntimeConfig::default(),
+        };
+        assert_eq!(config.module_key(), "tiny-systems-common-module");
+    }
+}
