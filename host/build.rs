@@ -27,6 +27,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=TINYHOST_BUILTINS_WASM");
+    compile_protos(&manifest_dir);
 
     let out = PathBuf::from(env("OUT_DIR")).join("builtins.wasm");
     // Escape hatch for packagers who build the guests separately.
@@ -142,4 +143,26 @@ fn env(name: &str) -> String {
 fn fail(message: &str) -> ! {
     eprintln!("error: {message}");
     std::process::exit(1)
+}
+
+/// Generates the gRPC types and service from `proto/` with a pure-Rust protobuf compiler (no
+/// `protoc` to install), and keeps the descriptor set for gRPC reflection.
+fn compile_protos(manifest_dir: &Path) {
+    let proto_dir = manifest_dir.join("proto");
+    println!("cargo:rerun-if-changed={}", proto_dir.display());
+    let files = match protox::compile([proto_dir.join("module.proto")], [&proto_dir]) {
+        Ok(files) => files,
+        Err(e) => panic!("cannot compile proto/module.proto: {e:?}"),
+    };
+    let descriptor = PathBuf::from(env("OUT_DIR")).join("module_descriptor.bin");
+    if let Err(e) = std::fs::write(&descriptor, prost::Message::encode_to_vec(&files)) {
+        panic!("cannot write {}: {e}", descriptor.display());
+    }
+    if let Err(e) = tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(files)
+    {
+        panic!("cannot generate the gRPC code: {e}");
+    }
 }

@@ -78,6 +78,19 @@ pub enum CallError {
         /// What went wrong.
         message: String,
     },
+    /// A call to a node of another module failed: the module could not be reached, or its
+    /// node answered with an error.
+    #[error("module `{module}`, node `{node}`: {message}")]
+    Remote {
+        /// The target module.
+        module: String,
+        /// The target node.
+        node: String,
+        /// What happened, as the peer or the transport said.
+        message: String,
+        /// Whether a retry may succeed (the peer was unreachable, or said so).
+        retryable: bool,
+    },
 }
 
 impl CallError {
@@ -87,6 +100,9 @@ impl CallError {
         matches!(
             self,
             CallError::Failed {
+                retryable: true,
+                ..
+            } | CallError::Remote {
                 retryable: true,
                 ..
             } | CallError::Runtime { .. }

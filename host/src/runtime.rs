@@ -51,6 +51,41 @@ pub struct RuntimeConfig {
     pub compilers: crate::sandbox::Compilers,
     /// The Go/TinyGo/Rust toolchains; `None` = defaults under the engine's cache directory.
     pub toolchain: Option<tinyhost_toolchain::ToolchainConfig>,
+    /// Where nodes of other modules are reached (gRPC); `None` = this host alone.
+    pub remote: Option<Arc<dyn RemoteModules>>,
+}
+
+/// One message for a node of another module.
+#[derive(Debug, Clone)]
+pub struct RemoteCall {
+    /// The target node's module.
+    pub module: String,
+    /// The sender, `node:port` (or `signal`).
+    pub from: String,
+    /// The target node.
+    pub node: String,
+    /// The target port.
+    pub port: String,
+    /// The edge the message travels along.
+    pub edge_id: String,
+    /// The message, JSON text, before the target's edge mapping (the target module applies
+    /// its node's mapping, as it stores it).
+    pub payload: String,
+    /// Hops so far; the peer continues counting from here.
+    pub depth: u32,
+}
+
+/// Nodes of other modules, reached over the network. The scheduler hands a message here
+/// when its target node does not run locally and its name says it lives in a module this
+/// host can route to.
+pub trait RemoteModules: Send + Sync + std::fmt::Debug {
+    /// Whether messages for nodes of `module` (as written in node names) go to a peer.
+    fn routes(&self, module: &str) -> bool;
+    /// Delivers one message and waits for the peer's downstream response.
+    fn call(
+        &self,
+        call: RemoteCall,
+    ) -> futures::future::BoxFuture<'static, Result<Option<String>, CallError>>;
 }
 
 impl Default for RuntimeConfig {
@@ -65,6 +100,7 @@ impl Default for RuntimeConfig {
             max_depth: MAX_DEPTH,
             compilers: Vec::new(),
             toolchain: None,
+            remote: None,
         }
     }
 }
@@ -96,6 +132,7 @@ pub struct Shared {
     pub(crate) toolchain: Arc<tinyhost_toolchain::Toolchain>,
     pub(crate) trace_outputs: bool,
     pub(crate) max_depth: u32,
+    pub(crate) remote: Option<Arc<dyn RemoteModules>>,
     next_id: AtomicU64,
     /// Settings text last delivered successfully per node (the `_settings` dedup).
     delivered_settings: Mutex<HashMap<String, Arc<str>>>,
@@ -147,6 +184,7 @@ impl Runtime {
             toolchain,
             trace_outputs: config.trace_outputs,
             max_depth: config.max_depth,
+            remote: config.remote.clone(),
             next_id: AtomicU64::new(1),
             delivered_settings: Mutex::new(HashMap::new()),
             dirty_metadata: Mutex::new(std::collections::HashSet::new()),
@@ -224,6 +262,27 @@ impl Runtime {
         };
         self.shared.set_status(&node, |s| s.metadata = metadata);
         true
+    }
+
+    /// Delivers a message from another module to `node:port`: through the target node's
+    /// mapping for `from`, as a local edge would, waiting for the downstream subtree.
+    /// `depth` is the sender's hop count.
+    pub async fn deliver_incoming(
+        &self,
+        from: &str,
+        to: &str,
+        payload: &str,
+        depth: u32,
+    ) -> Result<Option<String>, CallError> {
+        let (node, port) =
+            manifest::split_address(to).ok_or_else(|| CallError::BadAddress(to.to_string()))?;
+        if self.shared.node(node).is_none() {
+            // Never bounce a message on to a third module: the caller routed it here.
+            return Err(CallError::NodeNotFound(node.to_string()));
+        }
+        self.shared
+            .deliver_incoming(from, node, port, "", payload, depth)
+            .await
     }
 
     /// Names of the running nodes, sorted.
@@ -310,6 +369,14 @@ impl Shared {
     /// The expression caches used by the `expr` import.
     pub fn exprs(&self) -> &ExprCache {
         &self.exprs
+    }
+
+    /// Whether `node` does not run here but lives in a module a peer serves.
+    pub(crate) fn routes_remotely(&self, node: &str) -> bool {
+        match (&self.remote, manifest::module_of(node)) {
+            (Some(remote), Some(module)) => remote.routes(module),
+            _ => false,
+        }
     }
 
     /// Whether this replica leads.
@@ -567,6 +634,8 @@ impl Shared {
                 continue;
             };
             match self.node(to_node) {
+                // Another module's node: only its own module can tell whether it exists.
+                None if self.routes_remotely(to_node) => {}
                 None => problems.push(format!(
                     "edge `{}`: target node `{to_node}` not found",
                     edge.id

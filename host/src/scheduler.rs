@@ -14,10 +14,10 @@ use tracing::Instrument;
 
 use crate::error::CallError;
 use crate::events::Event;
-use crate::manifest::RetryPolicy;
+use crate::manifest::{self, RetryPolicy};
 use crate::node::{Edge, Node};
 use crate::pool::Op;
-use crate::runtime::Shared;
+use crate::runtime::{RemoteCall, Shared};
 
 /// The settings port.
 pub const SETTINGS_PORT: &str = "_settings";
@@ -159,32 +159,64 @@ impl Shared {
         payload: &str,
         depth: u32,
     ) -> Result<Option<String>, CallError> {
-        let target = self
-            .node(&edge.to_node)
-            .ok_or_else(|| CallError::NodeNotFound(edge.to_node.clone()))?;
-        let data = match target.mapping(from, &edge.to_port) {
+        self.deliver_incoming(from, &edge.to_node, &edge.to_port, &edge.id, payload, depth)
+            .await
+    }
+
+    /// A message arriving at `node:port` from `from`: through the target node's mapping
+    /// for that source (or the port's default), then into the component. A node that runs
+    /// in another module is handed to [`crate::runtime::RemoteModules`] unmapped; its
+    /// module maps it.
+    pub(crate) async fn deliver_incoming(
+        self: &Arc<Self>,
+        from: &str,
+        node: &str,
+        port: &str,
+        edge_id: &str,
+        payload: &str,
+        depth: u32,
+    ) -> Result<Option<String>, CallError> {
+        let Some(target) = self.node(node) else {
+            if let (Some(remote), Some(module)) = (&self.remote, manifest::module_of(node))
+                && remote.routes(module)
+            {
+                return remote
+                    .call(RemoteCall {
+                        module: module.to_string(),
+                        from: from.to_string(),
+                        node: node.to_string(),
+                        port: port.to_string(),
+                        edge_id: edge_id.to_string(),
+                        payload: payload.to_string(),
+                        depth,
+                    })
+                    .await;
+            }
+            return Err(CallError::NodeNotFound(node.to_string()));
+        };
+        let data = match target.mapping(from, port) {
             Some(mapping) => {
                 let message: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
                 let rendered = mapping.render(&message);
                 for error in &rendered.errors {
-                    self.report_expression_error(edge, error);
+                    self.report_expression_error(node, port, error);
                 }
                 rendered.value.to_string()
             }
             // An edge without configuration delivers the target port's default, not the
             // source payload (CONTRACT §4).
-            None => match target.port_default(&edge.to_port) {
+            None => match target.port_default(port) {
                 Some(default) => default.to_string(),
                 None if target.component.is_some() => {
                     return Err(CallError::PortNotFound {
-                        node: edge.to_node.clone(),
-                        port: edge.to_port.clone(),
+                        node: node.to_string(),
+                        port: port.to_string(),
                     });
                 }
                 None => "null".to_string(),
             },
         };
-        self.dispatch(target, &edge.to_port, data, depth + 1).await
+        self.dispatch(target, port, data, depth + 1).await
     }
 
     /// Delivers a payload as is (signals, `Runtime::send`).
@@ -286,17 +318,17 @@ impl Shared {
 impl Shared {
     /// Expression errors never stop a delivery; they are logged (the contract's
     /// `expression_error` event) and published for whoever watches the flow.
-    fn report_expression_error(&self, edge: &Edge, error: &tinyhost_expr::ExprError) {
+    fn report_expression_error(&self, node: &str, port: &str, error: &tinyhost_expr::ExprError) {
         tracing::warn!(
-            target_port = %edge.to,
+            target_port = %format!("{node}:{port}"),
             expression = %error.expression,
             position = error.position,
             error = %error.message,
             "expression_error"
         );
         self.events.publish(Event::ExpressionError {
-            node: edge.to_node.clone(),
-            port: edge.to_port.clone(),
+            node: node.to_string(),
+            port: port.to_string(),
             expression: error.expression.clone(),
             position: error.position,
             error: error.message.clone(),

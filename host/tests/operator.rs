@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use tinyhost::operator::metrics::Metrics;
+use tinyhost::metrics::Metrics;
 use tinyhost::operator::{LeaseTiming, Operator, OperatorConfig, Readiness};
 use tinyhost::runtime::RuntimeConfig;
 use tinyhost_fake_apiserver::{FakeApiServer, Fault};
@@ -72,6 +72,9 @@ async fn replica(fake: &FakeApiServer, identity: &str) -> Operator {
         identity: identity.into(),
         lease: fast_lease(),
         requeue_after: Duration::from_secs(300),
+        grpc_listen: None,
+        grpc_client: Default::default(),
+        grpc_server_tls: None,
         runtime: RuntimeConfig {
             engine: support::engine_config(),
             component_paths: vec![support::testkit()],

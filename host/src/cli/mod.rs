@@ -1,6 +1,7 @@
 //! The command line: `run` (local mode, the embedded default), `operator` (cluster mode),
 //! and the tools around them. Errors become `anyhow` only here, at the binary's edge.
 
+mod grpc;
 mod operator;
 
 use std::io::{IsTerminal, Read, Write};
@@ -131,6 +132,8 @@ struct CallArgs {
     #[arg(long = "components", short = 'c')]
     components: Vec<PathBuf>,
     #[command(flatten)]
+    grpc: grpc::GrpcArgs,
+    #[command(flatten)]
     engine: EngineArgs,
 }
 
@@ -159,6 +162,11 @@ struct RunArgs {
     /// Where node metadata persists (default: `.tinyhost/state` beside the manifests).
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Serve this flow's nodes to other modules over gRPC on this address (`HOST:PORT`).
+    #[arg(long)]
+    grpc_server_bind_address: Option<String>,
+    #[command(flatten)]
+    grpc: grpc::GrpcArgs,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -288,9 +296,31 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         component_paths: args.components.clone(),
         state: Arc::new(FileStateStore::new(state_dir)),
         trace_outputs: args.trace,
+        remote: grpc::local_remote(&args.grpc)?,
         ..RuntimeConfig::default()
     };
     let runtime = start_runtime(config).await?;
+    let (stop_grpc, grpc_stopped) = tokio::sync::oneshot::channel::<()>();
+    let grpc_server = match &args.grpc_server_bind_address {
+        None => None,
+        Some(address) => {
+            let addr = crate::operator::http::parse_bind_address(address)?
+                .ok_or_else(|| anyhow!("--grpc-server-bind-address needs HOST:PORT"))?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for gRPC on {addr}"))?;
+            eprintln!("serving gRPC on {}", listener.local_addr()?);
+            let shutdown = async {
+                let _ = grpc_stopped.await;
+            };
+            Some(tokio::spawn(crate::grpc::server::serve(
+                listener,
+                runtime.clone(),
+                args.grpc.server_tls()?,
+                shutdown,
+            )))
+        }
+    };
     let mut events = runtime.subscribe();
     let mut source = FolderSource::new(path.clone(), !args.no_watch).map_err(|e| anyhow!("{e}"))?;
     let printer = Printer {
@@ -348,6 +378,12 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             _ = sleep_until => break,
             _ = tokio::signal::ctrl_c() => break,
         }
+    }
+    let _ = stop_grpc.send(());
+    if let Some(server) = grpc_server
+        && let Ok(Err(e)) = server.await
+    {
+        printer.error(&e.to_string());
     }
     runtime.shutdown().await;
     if let Some(dir) = embedded {
@@ -530,6 +566,7 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     let config = RuntimeConfig {
         engine: args.engine.config(),
         component_paths: args.components.clone(),
+        remote: grpc::local_remote(&args.grpc)?,
         ..RuntimeConfig::default()
     };
     let runtime = start_runtime(config).await?;

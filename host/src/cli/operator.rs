@@ -13,8 +13,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::EngineArgs;
+use crate::metrics::Metrics;
 use crate::operator::http::{parse_bind_address, serve_metrics, serve_probes};
-use crate::operator::metrics::Metrics;
 use crate::operator::{LeaseTiming, Operator, OperatorConfig, Readiness};
 use crate::runtime::RuntimeConfig;
 
@@ -71,6 +71,8 @@ pub(super) struct OperatorArgs {
     /// How often the leader re-reports every node and the module when nothing changed.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "5m")]
     requeue_after: Duration,
+    #[command(flatten)]
+    grpc: super::grpc::GrpcArgs,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -206,6 +208,9 @@ pub(super) async fn operator(args: OperatorArgs) -> anyhow::Result<ExitCode> {
         identity: identity(args.identity.clone()),
         lease: timing,
         requeue_after: args.requeue_after,
+        grpc_listen: Some(grpc),
+        grpc_client: args.grpc.client_config(&args.name)?,
+        grpc_server_tls: args.grpc.server_tls()?,
         runtime: RuntimeConfig {
             engine: args.engine.config(),
             component_paths: args.components.clone(),

@@ -72,7 +72,7 @@ pub(crate) trait Reconciler {
     /// Its retry counts.
     fn retries(&self) -> &Retries;
     /// Its metrics.
-    fn metrics(&self) -> &super::metrics::Metrics;
+    fn metrics(&self) -> &crate::metrics::Metrics;
 }
 
 /// Records the outcome of one reconcile: metrics, and the retry count reset on success.

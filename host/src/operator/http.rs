@@ -13,8 +13,8 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::metrics::Metrics;
 use super::{Readiness, stopped};
+use crate::metrics::Metrics;
 
 /// A bind address that could not be read.
 #[derive(Debug, thiserror::Error)]

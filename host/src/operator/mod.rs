@@ -10,7 +10,6 @@
 mod controller;
 pub mod http;
 pub mod lease;
-pub mod metrics;
 pub mod modules;
 pub mod nodes;
 pub mod signals;
@@ -55,6 +54,12 @@ pub struct OperatorConfig {
     pub lease: LeaseTiming,
     /// Heartbeat period of node and module status.
     pub requeue_after: Duration,
+    /// Where the gRPC server for other modules listens (`None`: no server).
+    pub grpc_listen: Option<std::net::SocketAddr>,
+    /// How this module calls others.
+    pub grpc_client: crate::grpc::client::ClientConfig,
+    /// TLS of the gRPC server (`None`: plaintext).
+    pub grpc_server_tls: Option<tonic::transport::ServerTlsConfig>,
     /// The runtime behind the controllers.
     pub runtime: RuntimeConfig,
 }
@@ -72,6 +77,15 @@ pub enum OperatorError {
     /// The components could not be loaded.
     #[error("cannot start the runtime: {0}")]
     Runtime(#[from] crate::error::LoadError),
+    /// The gRPC address could not be bound.
+    #[error("cannot listen for gRPC on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: std::net::SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The module name sanitises to nothing.
     #[error("module name `{0}` is empty after sanitising (use letters or digits)")]
     BadModuleName(String),
@@ -159,7 +173,7 @@ pub struct Context {
     /// Peer module addresses.
     pub peers: PeerTable,
     /// Counters for `/metrics`.
-    pub metrics: Arc<metrics::Metrics>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Readiness flags.
     pub readiness: Arc<Readiness>,
 }
@@ -194,14 +208,29 @@ impl Operator {
     pub async fn start(
         config: OperatorConfig,
         client: Client,
-        metrics: Arc<metrics::Metrics>,
+        metrics: Arc<crate::metrics::Metrics>,
         readiness: Arc<Readiness>,
     ) -> Result<Operator, OperatorError> {
         if config.module_key().is_empty() {
             return Err(OperatorError::BadModuleName(config.module.clone()));
         }
         let desired = Arc::new(DesiredNodes::new(config.module_key()));
+        let peers = PeerTable::default();
         let mut runtime_config = config.runtime.clone();
+        // Every other module's nodes are reached over gRPC at the address its TinyModule
+        // advertises.
+        let grpc_client = crate::grpc::client::GrpcClient::new(
+            Arc::new(crate::grpc::client::ClusterPeers::new(
+                peers.clone(),
+                &config.module,
+            )),
+            crate::grpc::client::ClientConfig {
+                source_module: config.module.clone(),
+                ..config.grpc_client.clone()
+            },
+            Some(metrics.clone()),
+        );
+        runtime_config.remote = Some(Arc::new(grpc_client));
         // Nodes start as followers; the election says when to lead.
         runtime_config.leader = false;
         runtime_config.state = Arc::new(nodes::ObservedMetadata::new(desired.clone()));
@@ -211,6 +240,14 @@ impl Operator {
         }
         readiness.components_loaded();
 
+        let grpc_listener = match config.grpc_listen {
+            Some(address) => Some(
+                tokio::net::TcpListener::bind(address)
+                    .await
+                    .map_err(|source| OperatorError::Bind { address, source })?,
+            ),
+            None => None,
+        };
         let (shutdown, shutdown_rx) = watch::channel(false);
         let elector = LeaderElector::new(
             client.clone(),
@@ -226,7 +263,7 @@ impl Operator {
             runtime,
             desired,
             leader,
-            peers: PeerTable::default(),
+            peers,
             metrics,
             readiness,
         });
@@ -242,6 +279,22 @@ impl Operator {
         ));
         tasks.spawn(modules::watch_peers(context.clone(), shutdown_rx.clone()));
         tasks.spawn(modules::report_module(context.clone(), shutdown_rx.clone()));
+        if let Some(listener) = grpc_listener {
+            if let Ok(address) = listener.local_addr() {
+                tracing::info!(%address, "gRPC listening");
+            }
+            let serve = crate::grpc::server::serve(
+                listener,
+                context.runtime.clone(),
+                context.config.grpc_server_tls.clone(),
+                stopped(shutdown_rx.clone()),
+            );
+            tasks.spawn(async move {
+                if let Err(e) = serve.await {
+                    tracing::error!(error = %e, "gRPC server stopped");
+                }
+            });
+        }
         tasks.spawn(log_flow_events(context.clone(), shutdown_rx));
         Ok(Operator {
             context,
@@ -377,6 +430,9 @@ mod tests {
             identity: String::new(),
             lease: LeaseTiming::default(),
             requeue_after: DEFAULT_REQUEUE,
+            grpc_listen: None,
+            grpc_client: Default::default(),
+            grpc_server_tls: None,
             runtime: RuntimeConfig::default(),
         };
         assert_eq!(config.module_key(), "tiny-systems-common-module");

@@ -471,7 +471,7 @@ impl Reconciler for NodeController {
         &self.retries
     }
 
-    fn metrics(&self) -> &super::metrics::Metrics {
+    fn metrics(&self) -> &crate::metrics::Metrics {
         &self.context.metrics
     }
 }

@@ -116,7 +116,7 @@ impl Reconciler for SignalController {
         &self.retries
     }
 
-    fn metrics(&self) -> &super::metrics::Metrics {
+    fn metrics(&self) -> &crate::metrics::Metrics {
         &self.context.metrics
     }
 }

@@ -1,5 +1,5 @@
-//! Prometheus metrics of an operator replica, served as text on `/metrics`: enough to
-//! alert on a module that stopped reconciling, lost its leader or drops signals.
+//! Prometheus metrics, served as text on `/metrics`: enough to alert on a module that
+//! stopped reconciling, lost its leader, drops signals or cannot reach another module.
 
 use std::time::Duration;
 
@@ -26,6 +26,26 @@ struct ResultLabels {
     result: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    source_module: String,
+    target_module: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModulePair {
+    source_module: String,
+    target_module: String,
+}
+
+type CallDurationFamily = Family<ModulePair, Histogram, fn() -> Histogram>;
+
+fn call_histogram() -> Histogram {
+    // 50 µs .. ~3.3 s
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 17))
+}
+
 type DurationFamily = Family<ControllerLabels, Histogram, fn() -> Histogram>;
 
 fn duration_histogram() -> Histogram {
@@ -42,6 +62,8 @@ pub struct Metrics {
     leader: Gauge,
     nodes: Gauge,
     signals: Family<ResultLabels, Counter>,
+    calls: Family<CallLabels, Counter>,
+    call_duration: CallDurationFamily,
 }
 
 impl Default for Metrics {
@@ -51,42 +73,58 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Registers every metric under the `tinyhost_` prefix.
+    /// Registers every metric: the replica's under `tinyhost_`, cross-module calls under
+    /// upstream's `tinysystems_` names so existing dashboards keep working.
     pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("tinyhost");
+        let mut registry = Registry::default();
         let reconciliations = Family::<ReconcileLabels, Counter>::default();
         registry.register(
-            "reconciliations",
+            "tinyhost_reconciliations",
             "Reconciliations by controller and result (ok, error)",
             reconciliations.clone(),
         );
         let reconcile_duration: DurationFamily =
             Family::new_with_constructor(duration_histogram as fn() -> Histogram);
         registry.register(
-            "reconcile_duration_seconds",
+            "tinyhost_reconcile_duration_seconds",
             "Time spent in one reconciliation",
             reconcile_duration.clone(),
         );
         let leader = Gauge::default();
         registry.register(
-            "leader",
+            "tinyhost_leader",
             "1 while this replica leads its module",
             leader.clone(),
         );
         let nodes = Gauge::default();
         registry.register(
-            "nodes",
+            "tinyhost_nodes",
             "TinyNodes of this module applied to the runtime",
             nodes.clone(),
         );
         let signals = Family::<ResultLabels, Counter>::default();
         registry.register(
-            "signals",
+            "tinyhost_signals",
             "TinySignals taken by this replica, by outcome (delivered, failed, timeout, invalid)",
             signals.clone(),
         );
+        let calls = Family::<CallLabels, Counter>::default();
+        registry.register(
+            "tinysystems_cross_module_calls",
+            "Calls to other modules over gRPC, by source, target and gRPC status",
+            calls.clone(),
+        );
+        let call_duration: CallDurationFamily =
+            Family::new_with_constructor(call_histogram as fn() -> Histogram);
+        registry.register(
+            "tinysystems_cross_module_call_duration_seconds",
+            "Time of one call to another module, response included",
+            call_duration.clone(),
+        );
         Metrics {
             registry,
+            calls,
+            call_duration,
             reconciliations,
             reconcile_duration,
             leader,
@@ -127,6 +165,23 @@ impl Metrics {
                 result: result.to_string(),
             })
             .inc();
+    }
+
+    /// Counts one call to another module; `status` is the gRPC code's name (`OK`, ...).
+    pub fn cross_module_call(&self, source: &str, target: &str, status: &str, took: Duration) {
+        self.calls
+            .get_or_create(&CallLabels {
+                source_module: source.to_string(),
+                target_module: target.to_string(),
+                status: status.to_string(),
+            })
+            .inc();
+        self.call_duration
+            .get_or_create(&ModulePair {
+                source_module: source.to_string(),
+                target_module: target.to_string(),
+            })
+            .observe(took.as_secs_f64());
     }
 
     /// The OpenMetrics text exposition.

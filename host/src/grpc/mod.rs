@@ -1,0 +1,174 @@
+//! Cross-module calls over gRPC, wire-compatible with Tiny Systems modules (CONTRACT §2).
+//!
+//! An edge may point at a node of another module. The scheduler hands such a message to
+//! [`client::GrpcClient`] (through [`crate::runtime::RemoteModules`]), which calls the
+//! peer's `module.ModuleService/Message` and waits for the peer's downstream response, as a
+//! local blocking output does. [`server`] is the other side: it delivers incoming messages
+//! through the target node's edge mapping. The hop count travels in `x-message-depth`, so
+//! the cycle guard spans modules; errors travel as gRPC status codes.
+
+pub mod client;
+pub mod server;
+
+use std::time::Duration;
+
+use tonic::{Code, Status};
+
+use crate::error::CallError;
+
+/// The generated protocol types and service (from `proto/module.proto`).
+#[allow(missing_docs, clippy::all)]
+pub mod proto {
+    tonic::include_proto!("module");
+}
+
+/// Request metadata carrying the hop count.
+pub const DEPTH_METADATA: &str = "x-message-depth";
+
+/// How long a call to another module may take, response included, unless configured.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The largest message either side sends or accepts: gRPC's customary default, 4 MiB.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// HTTP/2 keepalive between modules (CONTRACT §2: 10 s, 3 s timeout).
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// How long a keepalive ping may go unanswered.
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The encoded descriptor of `proto/module.proto`, served by gRPC reflection.
+pub(crate) const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/module_descriptor.bin"));
+
+/// How a failed delivery is told to the calling module.
+pub fn status_of(error: &CallError) -> Status {
+    let message = error.to_string();
+    match error {
+        CallError::BadAddress(_) => Status::invalid_argument(message),
+        CallError::NodeNotFound(_) | CallError::PortNotFound { .. } => Status::not_found(message),
+        CallError::DepthExceeded { .. } | CallError::UnknownComponent { .. } => {
+            Status::failed_precondition(message)
+        }
+        CallError::Failed { retryable, .. } | CallError::Remote { retryable, .. } => {
+            if *retryable {
+                Status::unavailable(message)
+            } else {
+                Status::failed_precondition(message)
+            }
+        }
+        CallError::Trap { .. } | CallError::TimeLimit { .. } | CallError::MemoryLimit { .. } => {
+            Status::internal(message)
+        }
+        CallError::Runtime { .. } => Status::unavailable(message),
+    }
+}
+
+/// A peer's answer as an error of this host, naming the module and node it concerns.
+pub fn error_of(module: &str, node: &str, address: &str, status: &Status) -> CallError {
+    let (message, retryable) = match status.code() {
+        Code::Unavailable if is_transport_failure(status) => (
+            format!("unreachable at {address}: {}", status.message()),
+            true,
+        ),
+        Code::Unavailable => (status.message().to_string(), true),
+        Code::DeadlineExceeded | Code::Cancelled => (
+            format!("no answer from {address}: {}", status.message()),
+            true,
+        ),
+        Code::ResourceExhausted | Code::OutOfRange => (
+            format!("message too large for gRPC: {}", status.message()),
+            false,
+        ),
+        _ => (status.message().to_string(), false),
+    };
+    CallError::Remote {
+        module: module.to_string(),
+        node: node.to_string(),
+        message,
+        retryable,
+    }
+}
+
+/// Whether the status came from the connection rather than from the peer's handler.
+fn is_transport_failure(status: &Status) -> bool {
+    let text = status.message().to_ascii_lowercase();
+    text.contains("transport")
+        || text.contains("connect")
+        || text.contains("refused")
+        || text.contains("dns")
+        || text.contains("broken pipe")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_errors_map_to_the_agreed_codes() {
+        let cases = [
+            (CallError::NodeNotFound("n".into()), Code::NotFound),
+            (
+                CallError::DepthExceeded {
+                    limit: 256,
+                    at: "n:p".into(),
+                },
+                Code::FailedPrecondition,
+            ),
+            (
+                CallError::Failed {
+                    node: "n".into(),
+                    message: "m".into(),
+                    retryable: true,
+                },
+                Code::Unavailable,
+            ),
+            (
+                CallError::Failed {
+                    node: "n".into(),
+                    message: "m".into(),
+                    retryable: false,
+                },
+                Code::FailedPrecondition,
+            ),
+            (
+                CallError::Trap {
+                    node: "n".into(),
+                    message: "boom".into(),
+                },
+                Code::Internal,
+            ),
+            (CallError::BadAddress("x".into()), Code::InvalidArgument),
+        ];
+        for (error, code) in cases {
+            let status = status_of(&error);
+            assert_eq!(status.code(), code, "{error}");
+            assert_eq!(status.message(), error.to_string());
+        }
+    }
+
+    #[test]
+    fn peer_answers_name_the_module_and_node() {
+        let error = error_of(
+            "b",
+            "n1",
+            "127.0.0.1:1",
+            &Status::not_found("node `n1` not found"),
+        );
+        assert_eq!(
+            error.to_string(),
+            "module `b`, node `n1`: node `n1` not found"
+        );
+        assert!(!error.retryable());
+        let down = error_of(
+            "b",
+            "n1",
+            "127.0.0.1:1",
+            &Status::unavailable("tcp connect error: Connection refused"),
+        );
+        assert!(down.retryable());
+        assert!(
+            down.to_string().contains("unreachable at 127.0.0.1:1"),
+            "{down}"
+        );
+    }
+}
