@@ -78,6 +78,7 @@ pub struct HostEngine {
     modules: moka::sync::Cache<[u8; 32], Module>,
     stats: std::sync::Mutex<CacheStats>,
     ticker_stop: Arc<AtomicBool>,
+    instance_freed: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for HostEngine {
@@ -121,12 +122,19 @@ impl HostEngine {
             modules: moka::sync::Cache::builder().max_capacity(1024).build(),
             stats: std::sync::Mutex::new(CacheStats::default()),
             ticker_stop,
+            instance_freed: tokio::sync::Notify::new(),
         }))
     }
 
     /// The wasmtime engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Woken whenever a component instance is returned or dropped: calls waiting for one of
+    /// the engine's instance slots try again then.
+    pub(crate) fn instance_freed(&self) -> &tokio::sync::Notify {
+        &self.instance_freed
     }
 
     /// The limits in force.

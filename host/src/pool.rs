@@ -25,6 +25,11 @@ use crate::runtime::Shared;
 /// Idle instances kept per component; more are created on demand and dropped after use.
 const MAX_IDLE: usize = 32;
 
+/// How long a call waits for an instance when every slot of the engine is in use (a burst
+/// of concurrent messages queues instead of failing; calls that each hold an instance
+/// while waiting for a downstream one cannot wait forever).
+const INSTANCE_WAIT: Duration = Duration::from_secs(30);
+
 /// What a call does once the node's resource is ready.
 #[derive(Debug, Clone, Copy)]
 pub enum Op<'a> {
@@ -50,6 +55,16 @@ struct Instance {
     store: Store<HostState>,
     bindings: FlowComponent,
     nodes: HashMap<u64, NodeSlot>,
+    _slot: Slot,
+}
+
+/// Tells waiting calls when the instance's engine slot is free again.
+struct Slot(Arc<HostEngine>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.instance_freed().notify_waiters();
+    }
 }
 
 /// The instances of one loaded component file.
@@ -119,14 +134,34 @@ impl InstancePool {
             store,
             bindings,
             nodes: HashMap::new(),
+            _slot: Slot(self.engine.clone()),
         })
     }
 
+    /// An idle instance, a new one, or — when every slot of the engine is taken — the next
+    /// one freed, for up to [`INSTANCE_WAIT`].
     async fn take(&self) -> wasmtime::Result<Instance> {
-        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
-        match idle {
-            Some(instance) => Ok(instance),
-            None => self.instantiate().await,
+        let give_up = Instant::now() + INSTANCE_WAIT;
+        loop {
+            if let Some(instance) = self.idle.lock().ok().and_then(|mut v| v.pop()) {
+                return Ok(instance);
+            }
+            // Registered before trying, so a slot freed meanwhile is not missed.
+            let freed = self.engine.instance_freed().notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            match self.instantiate().await {
+                Err(e)
+                    if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+                        .is_some()
+                        && Instant::now() < give_up =>
+                {
+                    // Also re-check now and then: another pool's idle instance going away
+                    // frees a slot without waking anyone.
+                    let _ = tokio::time::timeout(Duration::from_millis(50), freed).await;
+                }
+                other => return other,
+            }
         }
     }
 
@@ -139,6 +174,7 @@ impl InstancePool {
         {
             idle.push(instance);
         }
+        self.engine.instance_freed().notify_waiters();
     }
 
     /// An instance for a call that belongs to no node, with the same time limit as a call.

@@ -101,7 +101,10 @@ fn module_a_calls_module_b_and_prints_its_answer() {
             && stderr.contains("unreachable"),
         "{stderr}"
     );
-    assert!(started.elapsed() < Duration::from_secs(15), "waited for the deadline");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "waited for the deadline"
+    );
 
     // B is back on the same address: A's next call succeeds.
     let _b = start_module_b(&address);

@@ -40,9 +40,30 @@ pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(3);
 pub(crate) const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/module_descriptor.bin"));
 
+/// The longest error text sent back: an error crossing many modules is wrapped once per
+/// hop, and HTTP/2 refuses trailers past 16 KiB, which would lose the cause entirely.
+pub const MAX_STATUS_MESSAGE: usize = 1024;
+
+/// `message` cut to [`MAX_STATUS_MESSAGE`] bytes, keeping its start (who failed first on
+/// the way) and its end (the original cause).
+fn bounded(message: String) -> String {
+    if message.len() <= MAX_STATUS_MESSAGE {
+        return message;
+    }
+    let mut head = 256;
+    while !message.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = message.len() - (MAX_STATUS_MESSAGE - 256 - 5);
+    while !message.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!("{} … {}", &message[..head], &message[tail..])
+}
+
 /// How a failed delivery is told to the calling module.
 pub fn status_of(error: &CallError) -> Status {
-    let message = error.to_string();
+    let message = bounded(error.to_string());
     match error {
         CallError::BadAddress(_) => Status::invalid_argument(message),
         CallError::NodeNotFound(_) | CallError::PortNotFound { .. } => Status::not_found(message),
@@ -144,6 +165,22 @@ mod tests {
             assert_eq!(status.code(), code, "{error}");
             assert_eq!(status.message(), error.to_string());
         }
+    }
+
+    #[test]
+    fn long_error_chains_keep_their_ends() {
+        let cause = "message depth limit of 256 exceeded at `a:in` (is there a cycle?)";
+        let chain = format!("{}{cause}", "x: module `b`, node `y`: ".repeat(200));
+        let status = status_of(&CallError::Failed {
+            node: "n".into(),
+            message: chain,
+            retryable: false,
+        });
+        assert!(status.message().len() <= MAX_STATUS_MESSAGE);
+        assert!(status.message().ends_with(cause), "{}", status.message());
+        assert!(status.message().starts_with("n: x: module"));
+        let short = status_of(&CallError::NodeNotFound("ü".repeat(600)));
+        assert!(short.message().len() <= MAX_STATUS_MESSAGE);
     }
 
     #[test]
