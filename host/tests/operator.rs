@@ -63,17 +63,32 @@ fn tinysignal(name: &str, node: &str, port: &str, data: Value) -> Value {
 
 /// One operator replica on the fake API server.
 async fn replica(fake: &FakeApiServer, identity: &str) -> Operator {
+    module_replica(fake, MODULE, identity, None).await
+}
+
+/// A replica of `module`; with `grpc`, serving other modules there and advertising it.
+async fn module_replica(
+    fake: &FakeApiServer,
+    module: &str,
+    identity: &str,
+    grpc: Option<std::net::SocketAddr>,
+) -> Operator {
     let config = OperatorConfig {
-        module: MODULE.into(),
+        module: module.into(),
         version: "1.2.3".into(),
         namespace: NS.into(),
-        advertise_addr: format!("{identity}.peers:8483"),
+        advertise_addr: grpc
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| format!("{identity}.peers:8483")),
         image: "example/tinyhost:test".into(),
         identity: identity.into(),
         lease: fast_lease(),
         requeue_after: Duration::from_secs(300),
-        grpc_listen: None,
-        grpc_client: Default::default(),
+        grpc_listen: grpc,
+        grpc_client: tinyhost::grpc::client::ClientConfig {
+            deadline: Duration::from_secs(5),
+            ..Default::default()
+        },
         grpc_server_tls: None,
         runtime: RuntimeConfig {
             engine: support::engine_config(),
@@ -989,4 +1004,69 @@ async fn triggers_fire_on_the_leader_only_and_move_with_it() {
     assert!(load(first) <= stopped_at + 1, "the old leader kept ticking");
     one.shutdown().await;
     two.shutdown().await;
+}
+
+#[tokio::test]
+async fn modules_find_each_other_through_their_tinymodules_and_call_over_grpc() {
+    let fake = FakeApiServer::start().await.expect("fake API server");
+    let caller = "00000001.common-module.chaos-caller";
+    let callee = "00000002.other-module.chaos-callee";
+    put_node(
+        &fake,
+        tinynode(
+            caller,
+            MODULE,
+            "chaos",
+            json!({}),
+            json!([
+                {"id": "e", "port": "out", "to": format!("{callee}:in")},
+                {"id": "g", "port": "other", "to": "00000003.ghost-module.chaos-x:in"},
+            ]),
+        ),
+    );
+    let mut callee_object = tinynode(callee, "other-module", "chaos", json!({}), json!([]));
+    callee_object["spec"]["ports"] = json!([{
+        "from": format!("{caller}:out"),
+        "port": "in",
+        "configuration": b64(&json!({"do": "echo", "value": "{{$.greeting}}"})),
+    }]);
+    put_node(&fake, callee_object);
+    let address = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let ours = module_replica(&fake, MODULE, "ours", Some(address(free_port()))).await;
+    let theirs = module_replica(&fake, "other-module", "theirs", Some(address(free_port()))).await;
+    wait_leader(&[&ours]).await;
+    wait_leader(&[&theirs]).await;
+    // The caller's edge points at another module's node: not an error in its status.
+    let status = reported_status(&fake, caller).await;
+    assert_eq!(status["status"], "OK", "{status}");
+    eventually("the other module's address is known", || {
+        ours.context().peers.address("other-module").is_some()
+    })
+    .await;
+    let reply = ours
+        .runtime()
+        .send(
+            &format!("{caller}:in"),
+            &json!({"do": "emit", "value": {"greeting": "hello over gRPC"}}),
+        )
+        .await
+        .expect("answered across modules");
+    assert_eq!(reply, Some(json!({"downstream": "hello over gRPC"})));
+    // A module nobody has reported is an error naming it.
+    let error = ours
+        .runtime()
+        .send(
+            &format!("{caller}:in"),
+            &json!({"do": "emit", "port": "other", "value": {}}),
+        )
+        .await
+        .expect_err("no such module");
+    assert!(
+        error
+            .to_string()
+            .contains("`ghost-module` module address is unknown"),
+        "{error}"
+    );
+    ours.shutdown().await;
+    theirs.shutdown().await;
 }
