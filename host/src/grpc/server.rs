@@ -116,7 +116,12 @@ pub async fn serve(
         .add_service(health)
         .add_service(reflection)
         .add_service(service)
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+        // Without TCP_NODELAY a response larger than a segment waits for the peer's
+        // delayed ACK: 40 ms per 64 KiB round trip instead of well under one.
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
         .await?;
     Ok(())
 }
