@@ -22,13 +22,18 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// Starts module B on a free loopback port and waits until it serves; returns the process
-/// and its address.
+/// Starts module B on `address` and waits until it serves.
 fn start_module_b(address: &str) -> KillOnDrop {
+    start_module_b_with(address, &[])
+}
+
+/// Starts module B with extra flags and waits until it serves.
+fn start_module_b_with(address: &str, extra: &[&str]) -> KillOnDrop {
     let mut child = support::tinyhost_command()
         .arg("run")
         .arg(support::examples().join("two-modules/module-b"))
         .args(["--grpc-server-bind-address", address, "--no-watch"])
+        .args(extra)
         .arg("--components")
         .arg(env!("TINYHOST_GREETER_WASM"))
         .stdout(Stdio::null())
@@ -155,6 +160,86 @@ fn bad_peer_settings_are_explained() {
     assert!(!output.status.success());
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("cannot listen for gRPC"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A CA, and a certificate it signed for `localhost` and 127.0.0.1, as PEM files in `dir`:
+/// (ca, cert, key).
+fn certificates(dir: &std::path::Path, name: &str) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).expect("CA");
+    let key = KeyPair::generate().expect("key");
+    let cert = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .expect("params")
+        .signed_by(&key, &ca, &ca_key)
+        .expect("certificate");
+    let write = |file: &str, text: String| {
+        let path = dir.join(format!("{name}-{file}"));
+        std::fs::write(&path, text).expect("PEM written");
+        path.to_str().expect("UTF-8 path").to_string()
+    };
+    (
+        write("ca.pem", ca.pem()),
+        write("cert.pem", cert.pem()),
+        write("key.pem", key.serialize_pem()),
+    )
+}
+
+#[test]
+fn modules_can_talk_over_tls() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (ca, cert, key) = certificates(dir.path(), "b");
+    let (other_ca, _, _) = certificates(dir.path(), "other");
+    let address = free_address();
+    let _b = start_module_b_with(
+        &address,
+        &["--grpc-tls-cert", &cert, "--grpc-tls-key", &key],
+    );
+    let peer = format!("greeter-module={address}");
+
+    let output = call_module_a(&["--peer", &peer, "--grpc-tls-ca", &ca]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON answer");
+    assert_eq!(answer["greeting"], "Hello from module B, Ada!");
+    let output = call_module_a(&[
+        "--peer",
+        &peer,
+        "--grpc-tls-ca",
+        &ca,
+        "--grpc-tls-domain",
+        "localhost",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // A certificate from another CA, or plaintext against TLS: refused, clearly, quickly.
+    for extra in [vec!["--grpc-tls-ca", other_ca.as_str()], vec![]] {
+        let started = Instant::now();
+        let mut flags = vec!["--peer", peer.as_str(), "--call-deadline", "10s"];
+        flags.extend(extra);
+        let output = call_module_a(&flags);
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("module `greeter-module`"), "{stderr}");
+        assert!(started.elapsed() < Duration::from_secs(8), "{stderr}");
+    }
+    // A missing certificate file is a start-up error.
+    let output = call_module_a(&["--peer", &peer, "--grpc-tls-ca", "/nonexistent/ca.pem"]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cannot read CA"),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
