@@ -1052,6 +1052,25 @@ async fn modules_find_each_other_through_their_tinymodules_and_call_over_grpc() 
         .await
         .expect("answered across modules");
     assert_eq!(reply, Some(json!({"downstream": "hello over gRPC"})));
+    // The other module moves (a new pod, a new address): its new leader reports the new
+    // address, and the next call goes there.
+    theirs.shutdown().await;
+    let moved_to = address(free_port());
+    let theirs = module_replica(&fake, "other-module", "theirs-2", Some(moved_to)).await;
+    wait_leader(&[&theirs]).await;
+    eventually("the new address is known", || {
+        ours.context().peers.address("other-module") == Some(moved_to.to_string())
+    })
+    .await;
+    let reply = ours
+        .runtime()
+        .send(
+            &format!("{caller}:in"),
+            &json!({"do": "emit", "value": {"greeting": "moved"}}),
+        )
+        .await
+        .expect("answered at the new address");
+    assert_eq!(reply, Some(json!({"downstream": "moved"})));
     // A module nobody has reported is an error naming it.
     let error = ours
         .runtime()
