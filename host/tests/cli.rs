@@ -393,3 +393,51 @@ fn cache_stats_and_clear_cover_components_and_programs() {
         serde_json::from_slice(&with_cache(&["cache", "stats"]).stdout).expect("JSON");
     assert_eq!(stats["precompiled"]["files"], 0, "{stats}");
 }
+
+#[test]
+fn bench_drives_a_flow_and_reports_numbers() {
+    let output = support::tinyhost_command()
+        .arg("bench")
+        .arg(support::examples().join("bench"))
+        .args([
+            "00000001.bench.transform-a:in",
+            "--quick",
+            "--json",
+            "--concurrency",
+            "2",
+        ])
+        .output()
+        .expect("tinyhost bench runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(report["messages"], 200);
+    assert_eq!(report["concurrency"], 2);
+    assert_eq!(report["errors"], 0);
+    assert!(
+        report["messages_per_second"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0)
+    );
+    let p50 = report["latency_us"]["p50"].as_f64().expect("p50");
+    let p99 = report["latency_us"]["p99"].as_f64().expect("p99");
+    assert!(p50 > 0.0 && p99 >= p50, "{report}");
+
+    // A target the flow does not have is an error, not a benchmark of errors.
+    let output = support::tinyhost_command()
+        .arg("bench")
+        .arg(support::examples().join("bench"))
+        .args(["00000009.bench.missing-x:in", "--quick"])
+        .output()
+        .expect("tinyhost bench runs");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("the flow rejects the message"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

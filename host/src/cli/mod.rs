@@ -1,6 +1,7 @@
 //! The command line: `run` (local mode, the embedded default), `operator` (cluster mode),
 //! and the tools around them. Errors become `anyhow` only here, at the binary's edge.
 
+mod bench;
 mod grpc;
 mod operator;
 
@@ -64,6 +65,9 @@ enum Command {
     /// Print local manifests as cluster objects (byte fields base64-encoded), ready for
     /// `kubectl apply -f -`.
     Export(ExportArgs),
+    /// Drive a flow with N messages from C concurrent callers and print throughput,
+    /// latency percentiles and peak memory (`--json` for one JSON object).
+    Bench(Box<bench::BenchArgs>),
 }
 
 #[derive(clap::Args, Debug)]
@@ -267,6 +271,7 @@ async fn async_main(command: Command) -> anyhow::Result<ExitCode> {
         Command::Cache(args) => cache(args),
         Command::Expr(_) => Err(anyhow!("unreachable: expr runs without the async runtime")),
         Command::Operator(args) => operator::operator(*args).await,
+        Command::Bench(args) => bench::bench(*args).await,
         Command::Crds(_) | Command::Export(_) => Err(anyhow!(
             "unreachable: this command runs without the async runtime"
         )),
