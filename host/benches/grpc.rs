@@ -2,7 +2,8 @@
 //! for a small message and a 64 KiB one, measured two ways — a raw upstream-style client
 //! calling module B's node, and module A's node calling B's through an edge (A's component,
 //! A's client pool, the wire, B's mapping and component, and back).
-//! `cargo bench -p tinyhost --bench grpc`; `-- --test` runs a few calls (CI smoke).
+//! `cargo bench -p tinyhost --bench grpc`; `-- --test` or `cargo test --benches` runs a few
+//! calls (CI smoke).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,7 +60,10 @@ fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
 }
 
 fn main() {
-    let smoke = std::env::args().any(|a| a == "--test");
+    // `cargo bench` passes `--bench`; anything else (`cargo test --benches`, `-- --test`) is a
+    // smoke run that only checks the paths work.
+    let smoke =
+        !std::env::args().any(|a| a == "--bench") || std::env::args().any(|a| a == "--test");
     let (warmup, samples) = if smoke { (2, 5) } else { (500, 5000) };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
