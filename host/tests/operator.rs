@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
+use support::{KillOnDrop, free_port};
 use tinyhost::metrics::Metrics;
 use tinyhost::operator::{LeaseTiming, Operator, OperatorConfig, Readiness};
 use tinyhost::runtime::RuntimeConfig;
@@ -708,24 +709,6 @@ async fn one_leader_among_replicas_and_failover_when_it_stops() {
     wait_leader(&[&three]).await;
     assert!(started.elapsed() < Duration::from_millis(1500));
     three.shutdown().await;
-}
-
-/// A child process killed when the test ends, however it ends.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A port free on loopback right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// `GET path` over plain HTTP/1.1: the status code and body, or `None` if nothing answers.

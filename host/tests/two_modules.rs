@@ -5,22 +5,13 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::{KillOnDrop, free_port};
 
 const ASK: &str = "00000011.common-module.transform-ask:in";
-
-/// A child process killed when the test ends, however it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Starts module B on `address` and waits until it serves.
 fn start_module_b(address: &str) -> KillOnDrop {
@@ -53,8 +44,7 @@ fn start_module_b_with(address: &str, extra: &[&str]) -> KillOnDrop {
 }
 
 fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("address").to_string()
+    format!("127.0.0.1:{}", free_port())
 }
 
 fn call_module_a(extra: &[&str]) -> std::process::Output {

@@ -103,6 +103,41 @@ pub(crate) fn error_policy<C: Reconciler>(
     Action::requeue(delay)
 }
 
+/// A patch that replaces an object's whole status (through the status subresource): a
+/// merge patch would keep fields and metadata keys the new status no longer has.
+pub(crate) fn replace_status<S: serde::Serialize>(
+    status: &S,
+) -> Result<kube::api::Patch<()>, ReconcileError> {
+    let patch: json_patch::Patch = serde_json::from_value(serde_json::json!([
+        {"op": "add", "path": "/status", "value": serde_json::to_value(status)?}
+    ]))?;
+    Ok(kube::api::Patch::Json(patch))
+}
+
+/// A TinyNode's durable metadata as the object's status records it (empty when none).
+pub(crate) fn status_metadata(
+    object: &DynamicObject,
+) -> std::collections::BTreeMap<String, String> {
+    object
+        .data
+        .pointer("/status/metadata")
+        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// A dynamic object as its typed resource `K`, then as the local form `L` the runtime
+/// takes; the error names the kind and the first offending field.
+pub(crate) fn read_typed<K, L>(object: &DynamicObject, kind: &str) -> Result<L, String>
+where
+    K: serde::de::DeserializeOwned,
+    for<'a> L: TryFrom<&'a K>,
+    for<'a> <L as TryFrom<&'a K>>::Error: std::fmt::Display,
+{
+    let value = serde_json::to_value(object).map_err(|e| e.to_string())?;
+    let typed: K = serde_json::from_value(value).map_err(|e| format!("invalid {kind}: {e}"))?;
+    L::try_from(&typed).map_err(|e| e.to_string())
+}
+
 /// Fires once each time this replica becomes the leader (at once if it already leads).
 pub(crate) fn leadership_gained(
     leader: watch::Receiver<bool>,

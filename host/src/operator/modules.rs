@@ -189,11 +189,12 @@ async fn ensure_module(context: &Context) -> Result<(), ReconcileError> {
     if existing.status.as_ref() == Some(&status) && existing.meta().deletion_timestamp.is_none() {
         return Ok(());
     }
-    let patch: json_patch::Patch = serde_json::from_value(json!([
-        {"op": "add", "path": "/status", "value": serde_json::to_value(&status)?}
-    ]))?;
-    api.patch_status(&name, &PatchParams::default(), &Patch::Json::<()>(patch))
-        .await?;
+    api.patch_status(
+        &name,
+        &PatchParams::default(),
+        &super::controller::replace_status(&status)?,
+    )
+    .await?;
     tracing::info!(module = %name, addr = %config.advertise_addr, "module reported");
     Ok(())
 }

@@ -16,17 +16,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DynamicObject, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{self, Event as FinalizerEvent};
 use kube::runtime::reflector::{ObjectRef, store::Writer};
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::watch;
 
 use super::controller::{
-    Reconciler, Retries, error_policy, finish, leadership_gained, watch_objects,
+    Reconciler, Retries, error_policy, finish, leadership_gained, read_typed, replace_status,
+    status_metadata, watch_objects,
 };
 use super::{Context, ReconcileError, stopped};
 use crate::crd::{self, NODE_FINALIZER};
@@ -184,16 +185,11 @@ impl DesiredNodes {
             return None;
         }
         let name = object.metadata.name.clone()?;
-        let metadata = object
-            .data
-            .pointer("/status/metadata")
-            .and_then(|m| serde_json::from_value(m.clone()).ok())
-            .unwrap_or_default();
         Some((
             name,
             Observed {
-                manifest: to_manifest(object),
-                metadata,
+                manifest: read_typed::<crd::TinyNode, TinyNode>(object, "TinyNode"),
+                metadata: status_metadata(object),
             },
         ))
     }
@@ -234,14 +230,6 @@ impl DesiredNodes {
             .unwrap_or_default();
         (revision, nodes)
     }
-}
-
-/// A cluster object as a local manifest, or the first problem found in it.
-fn to_manifest(object: &DynamicObject) -> Result<TinyNode, String> {
-    let value = serde_json::to_value(object).map_err(|e| e.to_string())?;
-    let node: crd::TinyNode =
-        serde_json::from_value(value).map_err(|e| format!("invalid TinyNode: {e}"))?;
-    TinyNode::try_from(&node).map_err(|e| e.to_string())
 }
 
 /// The runtime's node source in a cluster: the desired set each time it changes.
@@ -488,14 +476,9 @@ impl NodeController {
         } else {
             // The leader's view of the node's durable state is the truth; a follower keeps
             // it so that, leading next, it resumes where the leader left off.
-            let metadata: BTreeMap<String, String> = object
-                .data
-                .pointer("/status/metadata")
-                .and_then(|m| serde_json::from_value(m.clone()).ok())
-                .unwrap_or_default();
             self.context
                 .runtime
-                .adopt_metadata(&object.name_any(), metadata);
+                .adopt_metadata(&object.name_any(), status_metadata(object));
         }
         Ok(Action::requeue(self.context.config.requeue_after))
     }
@@ -552,11 +535,8 @@ impl NodeController {
         status.last_update_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
             super::lease::jiff_now(),
         ));
-        let patch: json_patch::Patch = serde_json::from_value(json!([
-            {"op": "add", "path": "/status", "value": serde_json::to_value(&status)?}
-        ]))?;
         self.api
-            .patch_status(&name, &PatchParams::default(), &Patch::Json::<()>(patch))
+            .patch_status(&name, &PatchParams::default(), &replace_status(&status)?)
             .await?;
         Ok(())
     }
@@ -598,6 +578,7 @@ fn node_status(node: &NodeStatus) -> crd::TinyNodeStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn object(name: &str, module: &str, configuration: &str) -> DynamicObject {
         serde_json::from_value(json!({

@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::controller::{
-    Reconciler, Retries, error_policy, finish, leadership_gained, watch_objects,
+    Reconciler, Retries, error_policy, finish, leadership_gained, read_typed, watch_objects,
 };
 use super::{Context, ReconcileError, SIGNAL_TIMEOUT, stopped};
 use crate::crd;
@@ -147,7 +147,8 @@ impl SignalController {
             Err(e) => return Err(e.into()),
         }
         let metrics = self.context.metrics.clone();
-        let signal = match read_signal(object) {
+        let signal = match read_typed::<crd::TinySignal, manifest::TinySignal>(object, "TinySignal")
+        {
             Ok(signal) => signal,
             Err(problem) => {
                 tracing::error!(signal = %name, node = %node, error = %problem, "signal dropped: cannot read it");
@@ -179,12 +180,4 @@ impl SignalController {
         });
         Ok(Action::await_change())
     }
-}
-
-/// The object as a signal, or the first problem in it.
-fn read_signal(object: &DynamicObject) -> Result<manifest::TinySignal, String> {
-    let value = serde_json::to_value(object).map_err(|e| e.to_string())?;
-    let signal: crd::TinySignal =
-        serde_json::from_value(value).map_err(|e| format!("invalid TinySignal: {e}"))?;
-    manifest::TinySignal::try_from(&signal).map_err(|e| e.to_string())
 }
