@@ -5,7 +5,7 @@
 //! so an idle node costs only this struct.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
@@ -128,6 +128,7 @@ pub struct Node {
     defaults: RwLock<HashMap<String, Value>>,
     status: Mutex<NodeStatus>,
     detached: AtomicU32,
+    received: AtomicU64,
     retired: AtomicBool,
 }
 
@@ -204,6 +205,7 @@ impl Node {
             defaults: RwLock::new(HashMap::new()),
             status: Mutex::new(status),
             detached: AtomicU32::new(0),
+            received: AtomicU64::new(0),
             retired: AtomicBool::new(false),
             manifest,
         }
@@ -301,6 +303,17 @@ impl Node {
     /// Background deliveries in flight (`output-detached`).
     pub fn detached(&self) -> &AtomicU32 {
         &self.detached
+    }
+
+    /// Counts one message handed to the component on a target port.
+    pub(crate) fn count_received(&self) {
+        self.received.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Messages this node's component has been handed on its target ports (not settings,
+    /// control, timers): how a benchmark or a dashboard sees that a sink was reached.
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
     }
 
     /// Marks the node removed; pools drop its resources.

@@ -250,6 +250,12 @@ impl Runtime {
         self.shared.node(node).map(|n| n.status())
     }
 
+    /// Messages a node's component has received on its target ports since it was
+    /// (re)created; `None` when no such node runs.
+    pub fn received(&self, node: &str) -> Option<u64> {
+        self.shared.node(node).map(|n| n.received())
+    }
+
     /// Replaces a node's durable metadata with what another replica (the leader) recorded;
     /// `false` when no such node runs.
     pub fn adopt_metadata(

@@ -306,6 +306,7 @@ impl Shared {
                         port: port.to_string(),
                     });
                 }
+                target.count_received();
                 entry
                     .pool
                     .call(self, &target, depth, Op::Handle(port, &data))
