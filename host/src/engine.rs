@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -18,6 +18,23 @@ use crate::error::LoadError;
 
 /// How often the epoch advances; the granularity of time limits.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Milliseconds since the first engine started, advanced by the epoch tickers: calls book
+/// their CPU time on this clock because a hop reads the time several times and the system
+/// clock showed up in profiles. Its granularity is the epoch tick, which is already the
+/// granularity of time limits.
+static COARSE_MS: AtomicU64 = AtomicU64::new(0);
+static COARSE_BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// The coarse clock, in milliseconds; see [`COARSE_MS`].
+pub fn coarse_ms() -> u64 {
+    COARSE_MS.load(Ordering::Relaxed)
+}
+
+fn advance_coarse_clock() {
+    let elapsed = COARSE_BASE.get_or_init(std::time::Instant::now).elapsed();
+    COARSE_MS.fetch_max(elapsed.as_millis() as u64, Ordering::Relaxed);
+}
 
 /// Limits and caches of the engine.
 #[derive(Debug, Clone)]
@@ -78,7 +95,7 @@ pub struct HostEngine {
     modules: moka::sync::Cache<[u8; 32], Module>,
     stats: std::sync::Mutex<CacheStats>,
     ticker_stop: Arc<AtomicBool>,
-    instance_freed: tokio::sync::Notify,
+    instance_freed: SlotSignal,
 }
 
 impl std::fmt::Debug for HostEngine {
@@ -100,6 +117,7 @@ impl HostEngine {
             }
             Err(e) => return Err(engine_error(e)),
         };
+        advance_coarse_clock();
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let stop = ticker_stop.clone();
         let ticking = engine.clone();
@@ -108,6 +126,7 @@ impl HostEngine {
             .spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     std::thread::sleep(EPOCH_TICK);
+                    advance_coarse_clock();
                     ticking.increment_epoch();
                 }
             })
@@ -122,7 +141,7 @@ impl HostEngine {
             modules: moka::sync::Cache::builder().max_capacity(1024).build(),
             stats: std::sync::Mutex::new(CacheStats::default()),
             ticker_stop,
-            instance_freed: tokio::sync::Notify::new(),
+            instance_freed: SlotSignal::default(),
         }))
     }
 
@@ -133,7 +152,7 @@ impl HostEngine {
 
     /// Woken whenever a component instance is returned or dropped: calls waiting for one of
     /// the engine's instance slots try again then.
-    pub(crate) fn instance_freed(&self) -> &tokio::sync::Notify {
+    pub(crate) fn instance_freed(&self) -> &SlotSignal {
         &self.instance_freed
     }
 
@@ -338,5 +357,52 @@ fn engine_error(e: wasmtime::Error) -> LoadError {
     LoadError {
         origin: "engine".into(),
         message: format!("cannot create the wasm engine: {e:#}"),
+    }
+}
+
+/// Wakes calls that wait for one of the engine's instance slots. Every call frees a slot,
+/// almost always with nobody waiting, and an unconditional `Notify::notify_waiters` takes a
+/// lock shared by every pool of the engine: so waiters announce themselves and a free
+/// with nobody waiting costs one atomic load.
+#[derive(Debug, Default)]
+pub(crate) struct SlotSignal {
+    notify: tokio::sync::Notify,
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+impl SlotSignal {
+    /// A slot was freed (an instance went back idle or was dropped).
+    pub(crate) fn freed(&self) {
+        if self.waiting.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            self.notify.notify_waiters();
+        }
+    }
+
+    /// Announces a caller that may wait for a slot until the guard is dropped; register
+    /// before looking for a slot so a free in between is not missed.
+    pub(crate) fn waiter(&self) -> SlotWaiter<'_> {
+        self.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        SlotWaiter { signal: self }
+    }
+}
+
+/// A registered waiter; see [`SlotSignal::waiter`].
+pub(crate) struct SlotWaiter<'a> {
+    signal: &'a SlotSignal,
+}
+
+impl SlotWaiter<'_> {
+    /// Resolves at the next [`SlotSignal::freed`] after it is enabled.
+    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.signal.notify.notified()
+    }
+}
+
+impl Drop for SlotWaiter<'_> {
+    fn drop(&mut self) {
+        self.signal
+            .waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }

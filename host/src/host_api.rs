@@ -23,10 +23,10 @@ pub struct CallFrame {
     pub node: Arc<Node>,
     /// Hops so far (the cycle guard).
     pub depth: u32,
-    /// When the call started.
-    pub started: Instant,
-    /// Time spent in `output`, `sleep` and other waits.
-    pub waited: Duration,
+    /// When the call started, on the engine's coarse clock ([`crate::engine::coarse_ms`]).
+    pub started_ms: u64,
+    /// Milliseconds spent in `output`, `sleep` and other waits.
+    pub waited_ms: u64,
     /// CPU time allowed.
     pub time_limit: Duration,
 }
@@ -34,7 +34,23 @@ pub struct CallFrame {
 impl CallFrame {
     /// Whether the guest itself has run longer than allowed.
     pub fn over_budget(&self) -> bool {
-        self.started.elapsed().saturating_sub(self.waited) > self.time_limit
+        let ran = crate::engine::coarse_ms()
+            .saturating_sub(self.started_ms)
+            .saturating_sub(self.waited_ms);
+        u128::from(ran) > self.time_limit.as_millis()
+    }
+}
+
+impl HostState {
+    /// Awaits `wait` — downstream nodes, a timer, the compiler — off the call's clock: time
+    /// spent waiting on something else does not count against the CPU time limit.
+    async fn off_the_clock<T>(&mut self, wait: impl std::future::Future<Output = T>) -> T {
+        let started = crate::engine::coarse_ms();
+        let out = wait.await;
+        if let Some(f) = self.frame.as_mut() {
+            f.waited_ms += crate::engine::coarse_ms().saturating_sub(started);
+        }
+        out
     }
 }
 
@@ -151,11 +167,9 @@ impl host::Host for HostState {
             Ok(f) => (f.shared.clone(), f.node.clone(), f.depth),
             Err(e) => return Ok(Err(e)),
         };
-        let started = Instant::now();
-        let result = shared.emit(node, port, payload, depth).await;
-        if let Some(f) = self.frame.as_mut() {
-            f.waited += started.elapsed();
-        }
+        let result = self
+            .off_the_clock(shared.emit(node, port, payload, depth))
+            .await;
         Ok(result.map_err(|e| Failure {
             message: e.to_string(),
             retryable: e.retryable(),
@@ -184,11 +198,8 @@ impl host::Host for HostState {
     }
 
     async fn sleep(&mut self, ms: u64) -> wasmtime::Result<()> {
-        let started = Instant::now();
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-        if let Some(f) = self.frame.as_mut() {
-            f.waited += started.elapsed();
-        }
+        self.off_the_clock(tokio::time::sleep(Duration::from_millis(ms)))
+            .await;
         Ok(())
     }
 
@@ -361,11 +372,9 @@ impl sandbox::Host for HostState {
                 diagnostics: Vec::new(),
             }));
         };
-        let started = Instant::now();
-        let result = shared.sandbox().compile(&language, &source).await;
-        if let Some(f) = self.frame.as_mut() {
-            f.waited += started.elapsed();
-        }
+        let result = self
+            .off_the_clock(shared.sandbox().compile(&language, &source))
+            .await;
         Ok(result
             .map(|p| sandbox::Program {
                 id: p.id,
@@ -415,11 +424,9 @@ impl sandbox::Host for HostState {
             max_output_bytes: pick(limits.max_output_bytes, defaults.max_output_bytes),
             clock: limits.allow_clock,
         };
-        let started = Instant::now();
-        let result = shared.sandbox().run(&program_id, stdin, limits).await;
-        if let Some(f) = self.frame.as_mut() {
-            f.waited += started.elapsed();
-        }
+        let result = self
+            .off_the_clock(shared.sandbox().run(&program_id, stdin, limits))
+            .await;
         Ok(result.map_err(|e| Failure {
             message: e.to_string(),
             retryable: false,

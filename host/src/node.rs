@@ -108,6 +108,16 @@ pub struct Identity {
     pub module: String,
 }
 
+/// The edges of one source port, with the address they leave from (`node:port`), which
+/// every delivery needs and which is built once here rather than per message.
+#[derive(Debug)]
+pub struct Outgoing {
+    /// `node:port` of the source.
+    pub from: String,
+    /// Where messages go, unique by target.
+    pub edges: Vec<Edge>,
+}
+
 /// One applied node.
 #[derive(Debug)]
 pub struct Node {
@@ -121,8 +131,9 @@ pub struct Node {
     pub manifest: TinyNode,
     /// The component, or `None` when it is not loaded (status says so).
     pub component: Option<Arc<ComponentEntry>>,
-    edges: HashMap<String, Vec<Edge>>,
-    mappings: HashMap<(String, String), Arc<EdgeMapping>>,
+    edges: HashMap<String, Outgoing>,
+    /// Incoming-edge mappings by target port, then by source address (`node:port`).
+    mappings: HashMap<String, HashMap<String, EdgeMapping>>,
     settings: RwLock<Settings>,
     port_defs: RwLock<Arc<Vec<PortDef>>>,
     defaults: RwLock<HashMap<String, Value>>,
@@ -140,7 +151,7 @@ impl Node {
         component: Option<Arc<ComponentEntry>>,
         metadata: BTreeMap<String, String>,
     ) -> Node {
-        let mut edges: HashMap<String, Vec<Edge>> = HashMap::new();
+        let mut edges: HashMap<String, Outgoing> = HashMap::new();
         let mut seen = std::collections::HashSet::new();
         for e in &manifest.spec.edges {
             // Fan-out is unique by `port + to` (CONTRACT §4).
@@ -148,7 +159,12 @@ impl Node {
                 continue;
             }
             let (to_node, to_port) = manifest::split_address(&e.to).unwrap_or((&e.to, ""));
-            edges.entry(e.port.clone()).or_default().push(Edge {
+            let name = &manifest.metadata.name;
+            let outgoing = edges.entry(e.port.clone()).or_insert_with(|| Outgoing {
+                from: format!("{name}:{}", e.port),
+                edges: Vec::new(),
+            });
+            outgoing.edges.push(Edge {
                 id: e.id.clone(),
                 to_node: to_node.to_string(),
                 to_port: to_port.to_string(),
@@ -164,7 +180,10 @@ impl Node {
             if let Some(conf) = &p.configuration {
                 let compiled = EdgeMapping::compile(&conf.0);
                 if !compiled.is_empty() {
-                    mappings.insert((p.from.clone(), p.port.clone()), Arc::new(compiled));
+                    mappings
+                        .entry(p.port.clone())
+                        .or_insert_with(HashMap::new)
+                        .insert(p.from.clone(), compiled);
                 }
             }
         }
@@ -211,16 +230,14 @@ impl Node {
         }
     }
 
-    /// Outgoing edges of a source port.
-    pub fn edges(&self, port: &str) -> &[Edge] {
-        self.edges.get(port).map(Vec::as_slice).unwrap_or(&[])
+    /// Outgoing edges of a source port (`None`: the port has none).
+    pub fn outgoing(&self, port: &str) -> Option<&Outgoing> {
+        self.edges.get(port)
     }
 
     /// The compiled mapping for messages from `from` (`node:port`) into `port`.
-    pub fn mapping(&self, from: &str, port: &str) -> Option<Arc<EdgeMapping>> {
-        self.mappings
-            .get(&(from.to_string(), port.to_string()))
-            .cloned()
+    pub fn mapping(&self, from: &str, port: &str) -> Option<&EdgeMapping> {
+        self.mappings.get(port)?.get(from)
     }
 
     /// The default configuration of a port (delivered by edges without configuration).
@@ -319,12 +336,22 @@ impl Node {
     /// Marks the node removed; pools drop its resources.
     pub fn retire(&self) {
         self.retired.store(true, Ordering::Release);
+        RETIREMENTS.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Whether the node has been removed or replaced.
     pub fn is_retired(&self) -> bool {
         self.retired.load(Ordering::Acquire)
     }
+}
+
+/// Nodes retired so far, process-wide: instances prune the resources of removed nodes
+/// only when this moved since they last looked.
+static RETIREMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// See [`RETIREMENTS`].
+pub(crate) fn retirements() -> u64 {
+    RETIREMENTS.load(Ordering::Acquire)
 }
 
 pub(crate) fn position_number(p: Position) -> u8 {

@@ -55,6 +55,8 @@ struct Instance {
     store: Store<HostState>,
     bindings: FlowComponent,
     nodes: HashMap<u64, NodeSlot>,
+    /// [`crate::node::retirements`] when `nodes` was last pruned.
+    pruned_at: u64,
     _slot: Slot,
 }
 
@@ -63,7 +65,7 @@ struct Slot(Arc<HostEngine>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.instance_freed().notify_waiters();
+        self.0.instance_freed().freed();
     }
 }
 
@@ -134,6 +136,7 @@ impl InstancePool {
             store,
             bindings,
             nodes: HashMap::new(),
+            pruned_at: crate::node::retirements(),
             _slot: Slot(self.engine.clone()),
         })
     }
@@ -142,12 +145,16 @@ impl InstancePool {
     /// one freed, for up to [`INSTANCE_WAIT`].
     async fn take(&self) -> wasmtime::Result<Instance> {
         let give_up = Instant::now() + INSTANCE_WAIT;
+        if let Some(instance) = self.idle.lock().ok().and_then(|mut v| v.pop()) {
+            return Ok(instance);
+        }
+        // Registered before looking again, so a slot freed meanwhile is not missed.
+        let waiter = self.engine.instance_freed().waiter();
         loop {
             if let Some(instance) = self.idle.lock().ok().and_then(|mut v| v.pop()) {
                 return Ok(instance);
             }
-            // Registered before trying, so a slot freed meanwhile is not missed.
-            let freed = self.engine.instance_freed().notified();
+            let freed = waiter.notified();
             tokio::pin!(freed);
             freed.as_mut().enable();
             match self.instantiate().await {
@@ -166,15 +173,21 @@ impl InstancePool {
     }
 
     fn give_back(&self, mut instance: Instance) {
-        instance
-            .nodes
-            .retain(|_, slot| slot.node.upgrade().is_some_and(|n| !n.is_retired()));
+        // Prune resources of removed nodes only when some node was removed: an instance
+        // may hold thousands of them, and this runs after every call.
+        let retirements = crate::node::retirements();
+        if instance.pruned_at != retirements {
+            instance
+                .nodes
+                .retain(|_, slot| slot.node.upgrade().is_some_and(|n| !n.is_retired()));
+            instance.pruned_at = retirements;
+        }
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE
         {
             idle.push(instance);
         }
-        self.engine.instance_freed().notify_waiters();
+        self.engine.instance_freed().freed();
     }
 
     /// Drops every idle instance, returning how many were dropped: frees their memory now
@@ -187,7 +200,7 @@ impl InstancePool {
             .unwrap_or_default();
         let count = drained.len();
         drop(drained);
-        self.engine.instance_freed().notify_waiters();
+        self.engine.instance_freed().freed();
         count
     }
 
@@ -263,8 +276,8 @@ impl InstancePool {
             shared: shared.clone(),
             node: node.clone(),
             depth,
-            started: Instant::now(),
-            waited: Duration::ZERO,
+            started_ms: crate::engine::coarse_ms(),
+            waited_ms: 0,
             time_limit: self.engine.config().call_time_limit,
         });
         instance.store.set_epoch_deadline(1);

@@ -62,17 +62,17 @@ impl Shared {
                     data,
                 });
             }
-            let edges = node.edges(&port);
-            if edges.is_empty() {
+            let Some(outgoing) = node.outgoing(&port) else {
                 return Ok(None);
+            };
+            let from = outgoing.from.as_str();
+            if let [edge] = outgoing.edges.as_slice() {
+                return self.deliver_edge(from, edge, &payload, depth).await;
             }
-            let from = format!("{}:{}", node.name, port);
-            if let [edge] = edges {
-                return self.deliver_edge(&from, edge, &payload, depth).await;
-            }
-            let deliveries = edges
+            let deliveries = outgoing
+                .edges
                 .iter()
-                .map(|edge| self.deliver_edge(&from, edge, &payload, depth));
+                .map(|edge| self.deliver_edge(from, edge, &payload, depth));
             let results = futures::future::join_all(deliveries).await;
             let mut first_error = None;
             for result in results {

@@ -441,3 +441,92 @@ fn bench_drives_a_flow_and_reports_numbers() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// `tinyhost bench` on the compared flow (`examples/compare`), numbering the messages.
+fn bench_compare(extra: &[&str], data: &str) -> std::process::Output {
+    tinyhost()
+        .arg("bench")
+        .arg(examples().join("compare"))
+        .args(["00000001.compare.transform-in:in", "--data", data])
+        .args(extra)
+        .output()
+        .expect("tinyhost bench runs")
+}
+
+#[test]
+fn bench_counts_what_each_sink_of_the_compared_flow_received() {
+    let output = bench_compare(
+        &["--quick", "--json", "--concurrency", "2"],
+        r#"{"context": {"name": "World", "count": "{{$.i}}"}}"#,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    let messages = report["messages"].as_u64().expect("messages");
+    assert_eq!(messages, 200);
+    assert_eq!(report["errors"], 0, "{report}");
+    let received = |node: &str| {
+        report["received"][node]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no count for {node}: {report}"))
+    };
+    // Every measured message passed every node before the sinks.
+    for node in [
+        "00000001.compare.transform-in",
+        "00000002.compare.transform-greet",
+        "00000003.compare.router-parity",
+    ] {
+        assert_eq!(received(node), messages, "{report}");
+    }
+    // The counter is the message number plus one, so the router splits half and half.
+    let even = received("00000004.compare.transform-even");
+    let odd = received("00000005.compare.transform-odd");
+    assert_eq!(even + odd, messages, "{report}");
+    assert_eq!(even, messages / 2, "{report}");
+    assert_eq!(odd, messages - messages / 2, "{report}");
+
+    // The table lists the same counts.
+    let output = bench_compare(
+        &["--quick", "--messages", "7"],
+        r#"{"context": {"name": "World", "count": "{{$.i}}"}}"#,
+    );
+    assert!(output.status.success());
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("\nreceived\n"), "{table}");
+    let count_of = |node: &str| {
+        table
+            .lines()
+            .find(|l| l.trim_start().starts_with(node))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse::<u64>().ok())
+    };
+    assert_eq!(
+        count_of("00000004.compare.transform-even"),
+        Some(3),
+        "{table}"
+    );
+    assert_eq!(
+        count_of("00000005.compare.transform-odd"),
+        Some(4),
+        "{table}"
+    );
+}
+
+#[test]
+fn bench_rejects_a_bad_data_template() {
+    let output = bench_compare(
+        &["--quick"],
+        r#"{"context": {"name": "World", "count": "{{$.i +}}"}}"#,
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--data has a template error") && stderr.contains("$.i +"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}

@@ -8,7 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{
+    ComponentDef, Context, Failure, Node, PortDef, Position, Value, host, json, ports,
+};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -66,11 +68,12 @@ struct Condition {
     condition: Option<bool>,
 }
 
-/// The `input` message.
+/// The `input` message; the context is forwarded unchanged, so it stays text.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct InMessage {
-    context: Value,
+struct InMessage<'a> {
+    #[serde(borrow)]
+    context: Context<'a>,
     conditions: Option<Vec<Condition>>,
 }
 
@@ -192,22 +195,29 @@ impl Node for Router {
     }
 
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
+        let reply = self.handle_text(port, &payload.to_string())?;
+        reply
+            .map(|text| tinyhost_sdk::decode_text("response", &text))
+            .transpose()
+    }
+
+    fn handle_text(&mut self, port: &str, payload: &str) -> Result<Option<String>, Failure> {
         if port != INPUT {
             return Err(Failure::permanent(format!("unknown port: {port}")));
         }
-        let msg: InMessage = tinyhost_sdk::decode("message", payload)?;
+        let msg: InMessage = tinyhost_sdk::decode_text("message", payload)?;
         let conditions = msg.conditions.unwrap_or_default();
-        let out = json!({ "context": msg.context });
+        let out = msg.context.wrap();
 
         // Only the first true condition decides; an unknown route there is not a reason to
         // look further down the list.
         if let Some(first_true) = conditions.iter().find(|c| c.condition == Some(true))
             && let Some(route) = self.find_route(first_true.route.as_deref().unwrap_or_default())
         {
-            return host::output(&port_name(route), &out);
+            return host::output_text(&port_name(route), &out);
         }
         if self.settings.enable_default_port {
-            return host::output(DEFAULT_PORT, &out);
+            return host::output_text(DEFAULT_PORT, &out);
         }
         Err(Failure::permanent(format!(
             "no matching route: {}",

@@ -5,7 +5,9 @@
 
 use serde::Deserialize;
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{
+    ComponentDef, Context, Failure, Node, PortDef, Position, Value, host, json, ports,
+};
 
 /// The component's registration (upstream registers it as `transform`, shown as "Modify").
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -24,11 +26,13 @@ pub const COMPONENT: ComponentDef = ComponentDef {
 const IN: &str = "in";
 const OUT: &str = "out";
 
-/// The `in` message: whatever the edge mapped into `context`.
+/// The `in` message: whatever the edge mapped into `context`, kept as text because it is
+/// re-emitted unchanged.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct InMessage {
-    context: Value,
+struct InMessage<'a> {
+    #[serde(borrow)]
+    context: Context<'a>,
 }
 
 /// Stateless: every message is re-emitted as it is mapped.
@@ -73,10 +77,17 @@ impl Node for Transform {
     }
 
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
+        let reply = self.handle_text(port, &payload.to_string())?;
+        reply
+            .map(|text| tinyhost_sdk::decode_text("response", &text))
+            .transpose()
+    }
+
+    fn handle_text(&mut self, port: &str, payload: &str) -> Result<Option<String>, Failure> {
         if port != IN {
             return Err(Failure::permanent(format!("unknown port: {port}")));
         }
-        let msg: InMessage = tinyhost_sdk::decode("message", payload)?;
-        host::output(OUT, &json!({ "context": msg.context }))
+        let msg: InMessage = tinyhost_sdk::decode_text("message", payload)?;
+        host::output_text(OUT, &msg.context.wrap())
     }
 }

@@ -22,6 +22,12 @@ pub fn output(port: &str, payload: &Value) -> Result<Option<Value>, Failure> {
     parse_reply(wit_host::output(port, &payload.to_string())?)
 }
 
+/// [`output`] for a payload that is already JSON text; the reply stays text too. For
+/// components that forward data without looking into it: no `Value` is built either way.
+pub fn output_text(port: &str, payload: &str) -> Result<Option<String>, Failure> {
+    Ok(wit_host::output(port, payload)?.filter(|t| !t.is_empty()))
+}
+
 /// Sends `payload` out of `port` in the background and returns at once.
 pub fn output_detached(port: &str, payload: &Value) -> Result<(), Failure> {
     wit_host::output_detached(port, &payload.to_string())

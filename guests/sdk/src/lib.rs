@@ -61,6 +61,43 @@ pub trait Node: 'static {
 
     /// A message on target port `port`; the result answers the sender's blocking output.
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure>;
+
+    /// The same message as JSON text, which is how it crosses the boundary. The default
+    /// parses it and calls [`Node::handle`]; a component that forwards data it does not
+    /// inspect overrides this to skip building and re-encoding a `Value` on every hop (see
+    /// [`Context`]).
+    fn handle_text(&mut self, port: &str, payload: &str) -> Result<Option<String>, Failure> {
+        let payload = runtime::parse("message", payload)?;
+        self.handle(port, payload).map(|v| v.map(|v| v.to_string()))
+    }
+}
+
+/// A message's `context` kept as the JSON text it arrived as, for components that pass it
+/// on unchanged: `{"context": …}` in, the same `context` out, without parsing it.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Context<'a>(#[serde(borrow)] Option<&'a serde_json::value::RawValue>);
+
+impl Context<'_> {
+    /// The context as JSON text (`null` when the message had none).
+    pub fn as_json(&self) -> &str {
+        self.0.map(|raw| raw.get()).unwrap_or("null")
+    }
+
+    /// `{"context": <the same text>}`: the shape built-ins emit.
+    pub fn wrap(&self) -> String {
+        let context = self.as_json();
+        let mut out = String::with_capacity(context.len() + 12);
+        out.push_str("{\"context\":");
+        out.push_str(context);
+        out.push('}');
+        out
+    }
+}
+
+/// Decodes a message given as JSON text into a struct that may borrow from it (a
+/// [`Context`] does), with the same error texts as [`decode`].
+pub fn decode_text<'a, T: serde::Deserialize<'a>>(what: &str, text: &'a str) -> Result<T, Failure> {
+    serde_json::from_str(text).map_err(|e| Failure::permanent(format!("invalid {what}: {e}")))
 }
 
 /// Everything the host needs to know about one component, as plain data so a module's

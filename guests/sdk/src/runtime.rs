@@ -38,7 +38,7 @@ fn find<'a>(list: &'a [ComponentDef], name: &str) -> Result<&'a ComponentDef, Fa
         .ok_or_else(|| Failure::permanent(format!("unknown component `{name}`")))
 }
 
-fn parse(what: &str, text: &str) -> Result<Value, Failure> {
+pub(crate) fn parse(what: &str, text: &str) -> Result<Value, Failure> {
     serde_json::from_str(text).map_err(|e| Failure::permanent(format!("{what} is not JSON: {e}")))
 }
 
@@ -90,7 +90,6 @@ impl<M: Module> GuestNode for NodeHandle<M> {
     }
 
     fn handle(&self, port: String, payload: String) -> Result<Option<String>, Failure> {
-        let payload = parse("message", &payload)?;
-        self.inner.borrow_mut().handle(&port, payload).map(to_text)
+        self.inner.borrow_mut().handle_text(&port, &payload)
     }
 }
