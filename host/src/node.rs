@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use arc_swap::ArcSwap;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -135,8 +136,13 @@ pub struct Node {
     /// Incoming-edge mappings by target port, then by source address (`node:port`).
     mappings: HashMap<String, HashMap<String, EdgeMapping>>,
     settings: RwLock<Settings>,
-    port_defs: RwLock<Arc<Vec<PortDef>>>,
-    defaults: RwLock<HashMap<String, Value>>,
+    /// `settings.version`, readable without the lock: every call compares it with what
+    /// its instance last applied, and a shared lock's counter bounced between cores.
+    settings_version: AtomicU64,
+    /// Every current port with its default configuration. Read on every message from any
+    /// thread and replaced only when settings change the ports, so it is swapped whole
+    /// rather than locked.
+    defaults: ArcSwap<HashMap<String, Value>>,
     status: Mutex<NodeStatus>,
     detached: AtomicU32,
     received: AtomicU64,
@@ -220,8 +226,8 @@ impl Node {
             edges,
             mappings,
             settings: RwLock::new(Settings::default()),
-            port_defs: RwLock::new(Arc::new(Vec::new())),
-            defaults: RwLock::new(HashMap::new()),
+            settings_version: AtomicU64::new(0),
+            defaults: ArcSwap::from_pointee(HashMap::new()),
             status: Mutex::new(status),
             detached: AtomicU32::new(0),
             received: AtomicU64::new(0),
@@ -242,20 +248,22 @@ impl Node {
 
     /// The default configuration of a port (delivered by edges without configuration).
     pub fn port_default(&self, port: &str) -> Option<Value> {
-        self.defaults.read().ok().and_then(|d| d.get(port).cloned())
+        self.defaults.load().get(port).cloned()
     }
 
     /// Whether the node currently has a port of that name.
     pub fn has_port(&self, port: &str) -> bool {
-        self.port_defs
-            .read()
-            .map(|p| p.iter().any(|d| d.name == port))
-            .unwrap_or(false)
+        self.defaults.load().contains_key(port)
     }
 
     /// The current settings.
     pub fn settings(&self) -> Settings {
         self.settings.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The version of the current settings, without taking the lock.
+    pub fn settings_version(&self) -> u64 {
+        self.settings_version.load(Ordering::Acquire)
     }
 
     /// Records settings that a component accepted.
@@ -264,6 +272,7 @@ impl Node {
             Ok(mut s) => {
                 s.version += 1;
                 s.text = Some(text);
+                self.settings_version.store(s.version, Ordering::Release);
                 s.version
             }
             Err(_) => 0,
@@ -295,12 +304,7 @@ impl Node {
             });
         }
         published.sort_by(|a, b| a.name.cmp(&b.name));
-        if let Ok(mut d) = self.defaults.write() {
-            *d = defaults;
-        }
-        if let Ok(mut p) = self.port_defs.write() {
-            *p = Arc::new(ports);
-        }
+        self.defaults.store(Arc::new(defaults));
         self.update_status(|s| s.ports = published);
     }
 

@@ -320,8 +320,8 @@ async fn run(instance: &mut Instance, node: &Arc<Node>, op: Op<'_>) -> Outcome {
     };
 
     // Bring the resource up to the node's current settings, unless this call delivers them.
-    let current = node.settings();
-    if !matches!(op, Op::Settings(_)) && slot.settings_version != current.version {
+    if !matches!(op, Op::Settings(_)) && slot.settings_version != node.settings_version() {
+        let current = node.settings();
         if let Some(text) = &current.text {
             let text = text.to_string();
             match guest

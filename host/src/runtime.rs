@@ -236,13 +236,19 @@ impl Runtime {
     /// Delivers a raw payload to `node:port` as a signal does (no edge mapping) and waits
     /// for the whole downstream subtree; returns its response.
     pub async fn send(&self, to: &str, payload: &Value) -> Result<Option<Value>, CallError> {
+        let reply = self.send_text(to, payload.to_string()).await?;
+        Ok(reply.and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
+    /// [`Runtime::send`] for a payload that is already JSON text, answering with text: JSON
+    /// text is what crosses into components, so a caller holding text skips a parse and an
+    /// encode on each side. The payload is not checked here; a component rejects bad JSON.
+    pub async fn send_text(&self, to: &str, payload: String) -> Result<Option<String>, CallError> {
         let (node, port) =
             manifest::split_address(to).ok_or_else(|| CallError::BadAddress(to.to_string()))?;
-        let reply = self
-            .shared
-            .deliver_raw("signal", node, port, payload.to_string(), 0)
-            .await?;
-        Ok(reply.and_then(|text| serde_json::from_str(&text).ok()))
+        self.shared
+            .deliver_raw("signal", node, port, payload, 0)
+            .await
     }
 
     /// The status of a node.

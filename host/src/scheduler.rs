@@ -262,7 +262,7 @@ impl Shared {
                 at: format!("{}:{port}", target.name),
             });
         }
-        let Some(entry) = target.component.clone() else {
+        let Some(entry) = target.component.as_ref() else {
             return Err(CallError::UnknownComponent {
                 node: target.name.clone(),
                 component: target.manifest.spec.component.clone(),
