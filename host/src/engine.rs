@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -367,13 +367,13 @@ fn engine_error(e: wasmtime::Error) -> LoadError {
 #[derive(Debug, Default)]
 pub(crate) struct SlotSignal {
     notify: tokio::sync::Notify,
-    waiting: std::sync::atomic::AtomicUsize,
+    waiting: AtomicUsize,
 }
 
 impl SlotSignal {
     /// A slot was freed (an instance went back idle or was dropped).
     pub(crate) fn freed(&self) {
-        if self.waiting.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
             self.notify.notify_waiters();
         }
     }
@@ -381,8 +381,7 @@ impl SlotSignal {
     /// Announces a caller that may wait for a slot until the guard is dropped; register
     /// before looking for a slot so a free in between is not missed.
     pub(crate) fn waiter(&self) -> SlotWaiter<'_> {
-        self.waiting
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.waiting.fetch_add(1, Ordering::SeqCst);
         SlotWaiter { signal: self }
     }
 }
@@ -401,8 +400,6 @@ impl SlotWaiter<'_> {
 
 impl Drop for SlotWaiter<'_> {
     fn drop(&mut self) {
-        self.signal
-            .waiting
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.signal.waiting.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -261,13 +261,16 @@ pub(super) async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     for (node, error) in &report.errors {
         eprintln!("warning: node {node}: {error}");
     }
-    // One message first: a flow that cannot take it is an error, not a benchmark.
+    // One message first: a flow that cannot take it is an error, not a benchmark. The
+    // warm-up goes through the same text path as the measured messages.
     runtime
-        .send(&args.to, &template.render(0)?)
+        .send_text(&args.to, template.render(0)?.to_string())
         .await
         .map_err(|e| anyhow!("the flow rejects the message: {e}"))?;
     for i in 0..warmup {
-        let _ = runtime.send(&args.to, &template.render(i)?).await;
+        let _ = runtime
+            .send_text(&args.to, template.render(i)?.to_string())
+            .await;
     }
 
     let to: Arc<str> = Arc::from(args.to.as_str());
