@@ -77,10 +77,7 @@ impl Node for Transform {
     }
 
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
-        let reply = self.handle_text(port, &payload.to_string())?;
-        reply
-            .map(|text| tinyhost_sdk::decode_text("response", &text))
-            .transpose()
+        tinyhost_sdk::handle_through_text(self, port, payload)
     }
 
     fn handle_text(&mut self, port: &str, payload: &str) -> Result<Option<String>, Failure> {

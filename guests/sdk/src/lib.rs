@@ -94,6 +94,19 @@ impl Context<'_> {
     }
 }
 
+/// [`Node::handle`] for a component whose real work is in [`Node::handle_text`]: encodes
+/// the message, runs the text path and decodes its reply, so such a component needs only
+/// one implementation.
+pub fn handle_through_text<N: Node + ?Sized>(
+    node: &mut N,
+    port: &str,
+    payload: Value,
+) -> Result<Option<Value>, Failure> {
+    node.handle_text(port, &payload.to_string())?
+        .map(|text| decode_text("response", &text))
+        .transpose()
+}
+
 /// Decodes a message given as JSON text into a struct that may borrow from it (a
 /// [`Context`] does), with the same error texts as [`decode`].
 pub fn decode_text<'a, T: serde::Deserialize<'a>>(what: &str, text: &'a str) -> Result<T, Failure> {
