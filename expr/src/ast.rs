@@ -4,10 +4,16 @@
 //! every message, so it is shaped for fast evaluation: literals are already
 //! decoded, function names are resolved to [`Func`], literal regular
 //! expressions are compiled, and every node records its height so evaluation
-//! depth is bounded by construction.
+//! depth is bounded by construction: nodes are only built through [`make`] and
+//! [`leaf`], which enforce [`MAX_DEPTH`].
 
+use crate::error::Fault;
 use crate::functions::Func;
 use crate::lexer::Op;
+
+/// Maximum nesting depth of an expression (parentheses, calls, unary
+/// operators, filters) and maximum height of its syntax tree.
+pub(crate) const MAX_DEPTH: u32 = 256;
 
 /// One node of the syntax tree.
 #[derive(Debug, Clone)]
@@ -101,4 +107,63 @@ pub(crate) enum Step {
     Filter(Box<Expr>),
     /// `[(expr)]` – a computed key/index (`@` = the container).
     Script(Box<Expr>),
+}
+
+/// The "too deep" error.
+pub(crate) fn too_deep(pos: usize) -> Fault {
+    Fault::new(
+        pos,
+        format!("expression is nested too deeply (limit {MAX_DEPTH})"),
+    )
+}
+
+/// A leaf node.
+pub(crate) fn leaf(kind: ExprKind, pos: usize) -> Result<Expr, Fault> {
+    Ok(Expr {
+        kind,
+        pos,
+        height: 1,
+    })
+}
+
+/// Builds a node, computing its height and enforcing [`MAX_DEPTH`].
+pub(crate) fn make(kind: ExprKind, pos: usize) -> Result<Expr, Fault> {
+    let height = 1 + children_height(&kind);
+    if height > MAX_DEPTH {
+        return Err(too_deep(pos));
+    }
+    Ok(Expr { kind, pos, height })
+}
+
+/// Height of the tallest child of a node.
+fn children_height(kind: &ExprKind) -> u32 {
+    match kind {
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Num(_) | ExprKind::Str(_) => 0,
+        ExprKind::Path(p) => steps_height(&p.steps),
+        ExprKind::Neg(a) | ExprKind::Plus(a) | ExprKind::Not(a) => a.height,
+        ExprKind::Binary(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b)
+        | ExprKind::Match(a, b, _) => a.height.max(b.height),
+        ExprKind::Cond(a, b, c) => a.height.max(b.height).max(c.height),
+        ExprKind::Call(_, args) => args.iter().map(|a| a.height).max().unwrap_or(0),
+    }
+}
+
+/// Height of the expressions embedded in path steps.
+fn steps_height(steps: &[Step]) -> u32 {
+    let bound = |b: &Option<Bound>| match b {
+        Some(Bound::Script(e)) => e.height,
+        _ => 0,
+    };
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Filter(e) | Step::Script(e) => e.height,
+            Step::Slice(a, b, c) => bound(a).max(bound(b)).max(bound(c)),
+            Step::Union(parts) => steps_height(parts),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
 }

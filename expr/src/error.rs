@@ -9,8 +9,8 @@ use std::fmt;
 
 /// An error found while parsing or evaluating one expression.
 ///
-/// Errors never abort rendering of a [`crate::Mapping`]; they are collected in
-/// [`crate::Rendered::errors`] next to the value that was produced anyway.
+/// Errors never abort rendering of a `Mapping`; they are collected in
+/// `Rendered::errors` next to the value that was produced anyway.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message} at position {position} in `{expression}`")]
 pub struct ExprError {

@@ -4,8 +4,8 @@
 //! overloads of `+`/`-` for timestamps and durations:
 //! * arithmetic is on `f64`; `%`, `&`, `|`, `^`, `&^`, `<<`, `>>` need
 //!   integral operands; division (and `%`) by zero is an error;
-//! * `+` concatenates as soon as one side is a string (after trying
-//!   timestamp ± duration and duration ± duration);
+//! * `+` adds two numbers or concatenates two strings (after trying
+//!   timestamp ± duration and duration ± duration); mixing them is an error;
 //! * `==`/`!=` compare deeply and never fail; values of different types are
 //!   simply unequal; `<`, `<=`, `>`, `>=` order numbers and strings, are
 //!   `false` across types, and fail for other same-type pairs;
@@ -13,36 +13,17 @@
 
 use std::borrow::Cow;
 
-use regex::{Regex, RegexBuilder};
-use serde_json::Value;
+use regex::Regex;
 
 use crate::ast::{Expr, ExprKind};
+use crate::context::Ctx;
 use crate::error::Fault;
-use crate::functions::{call, to_int};
+use crate::functions::{Func, call};
 use crate::lexer::Op;
-use crate::path::eval_path;
+use crate::path_eval::eval_path;
+use crate::pattern::compile_regex;
 use crate::time::{format_duration, parse_duration, parse_timestamp};
-use crate::value::{Kind, Val, equal, format_number, to_text};
-
-/// Limit on the compiled size of a regular expression built at run time.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
-/// The nodes an expression is evaluated against.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Ctx<'a> {
-    /// `$` – the whole message.
-    pub root: &'a Value,
-    /// `@` – the current node (the message outside filters).
-    pub current: &'a Value,
-}
-
-/// Compiles a regular expression for `=~`.
-pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
-    RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| format!("invalid regular expression: {e}"))
-}
+use crate::value::{Kind, Val, equal, format_number, to_int};
 
 /// Evaluates `e`.
 ///
@@ -55,7 +36,7 @@ pub(crate) fn eval<'a>(e: &'a Expr, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
         ExprKind::Bool(b) => Ok(Val::Bool(*b)),
         ExprKind::Num(n) => Ok(Val::Num(*n)),
         ExprKind::Str(s) => Ok(Val::Str(Cow::Borrowed(s))),
-        ExprKind::Path(p) => eval_path(p, ctx),
+        ExprKind::Path(p) => eval_path(p, ctx, eval),
         ExprKind::Neg(x) => eval_sign(x, true, e.pos, ctx),
         ExprKind::Plus(x) => eval_sign(x, false, e.pos, ctx),
         ExprKind::Not(x) => eval_not(x, ctx),
@@ -171,17 +152,12 @@ fn eval_binary<'a>(
 
 /// Function calls: evaluates the arguments, then calls the built-in.
 #[inline(never)]
-fn eval_call<'a>(
-    f: crate::functions::Func,
-    args: &'a [Expr],
-    pos: usize,
-    ctx: &Ctx<'a>,
-) -> Result<Val<'a>, Fault> {
+fn eval_call<'a>(f: Func, args: &'a [Expr], pos: usize, ctx: &Ctx<'a>) -> Result<Val<'a>, Fault> {
     let mut vals = Vec::with_capacity(args.len());
     for arg in args {
         vals.push(eval(arg, ctx)?);
     }
-    call(f, vals, pos)
+    call(f, vals, pos, ctx.root)
 }
 
 /// Applies a (non short-circuit) binary operator.
@@ -194,7 +170,7 @@ fn binary<'a>(op: Op, l: Val<'a>, r: Val<'a>, pos: usize) -> Result<Val<'a>, Fau
             let (x, y) = numbers(op, &l, &r, pos)?;
             Ok(Val::Num(match op {
                 Op::Mul => x * y,
-                Op::Pow => x.powf(y),
+                Op::Pow => crate::math::pow(x, y),
                 _ => {
                     if y == 0.0 {
                         return Err(Fault::new(pos, "division by zero"));
@@ -327,44 +303,54 @@ fn seconds_text(nanos: i128) -> String {
     format!("{}s", format_number(nanos as f64 / 1e9))
 }
 
-/// `+`: numbers add; timestamp + duration moves the time; duration +
-/// duration gives seconds; otherwise any string side concatenates.
+/// `+`: numbers add; two strings are time arithmetic (timestamp + duration
+/// moves the time, duration + duration gives seconds) or else concatenate.
+/// Mixed operands are an error, as in ajson (`'n=' + 5`; use `string(5)`).
 fn add<'a>(l: Val<'a>, r: Val<'a>, pos: usize) -> Result<Val<'a>, Fault> {
     if let (Some(x), Some(y)) = (l.as_num(), r.as_num()) {
         return Ok(Val::Num(x + y));
     }
-    let (ls, rs) = (l.as_str(), r.as_str());
-    if ls.is_none() && rs.is_none() {
-        return Err(Fault::new(
-            pos,
-            format!(
-                "operator '+' expects numbers or strings, got {} and {}",
-                l.kind().name(),
-                r.kind().name()
-            ),
-        ));
+    let (Some(a), Some(b)) = (l.as_str(), r.as_str()) else {
+        return Err(add_error(&l, &r, pos));
+    };
+    let (da, db) = (parse_duration(a), parse_duration(b));
+    let shifted = match (parse_timestamp(a), db, parse_timestamp(b), da) {
+        (Some(t), Some(d), _, _) | (_, _, Some(t), Some(d)) => Some(t.add(d)),
+        _ => None,
+    };
+    if let Some(t) = shifted {
+        return t
+            .and_then(|t| t.format())
+            .map(Val::string)
+            .ok_or_else(|| Fault::new(pos, "time is out of range"));
     }
-    if let (Some(a), Some(b)) = (ls, rs) {
-        let (da, db) = (parse_duration(a), parse_duration(b));
-        let shifted = match (parse_timestamp(a), db, parse_timestamp(b), da) {
-            (Some(t), Some(d), _, _) | (_, _, Some(t), Some(d)) => Some(t.add(d)),
-            _ => None,
-        };
-        if let Some(t) = shifted {
-            return t
-                .and_then(|t| t.format())
-                .map(Val::string)
-                .ok_or_else(|| Fault::new(pos, "time is out of range"));
-        }
-        if let (Some(x), Some(y)) = (da, db) {
-            return Ok(Val::string(seconds_text(i128::from(x) + i128::from(y))));
-        }
+    if let (Some(x), Some(y)) = (da, db) {
+        return Ok(Val::string(seconds_text(i128::from(x) + i128::from(y))));
     }
-    let mut text = to_text(&l)
-        .map_err(|msg| Fault::new(pos, msg))?
-        .into_owned();
-    text.push_str(&to_text(&r).map_err(|msg| Fault::new(pos, msg))?);
+    let mut text = String::with_capacity(a.len() + b.len());
+    text.push_str(a);
+    text.push_str(b);
     Ok(Val::string(text))
+}
+
+/// The error for `+` on anything but two numbers or two strings.
+#[cold]
+#[inline(never)]
+fn add_error(l: &Val<'_>, r: &Val<'_>, pos: usize) -> Fault {
+    let (lk, rk) = (l.kind(), r.kind());
+    let hint = if lk == Kind::Str || rk == Kind::Str {
+        " (convert with string(...) to concatenate)"
+    } else {
+        ""
+    };
+    Fault::new(
+        pos,
+        format!(
+            "operator '+' expects two numbers or two strings, got {} and {}{hint}",
+            lk.name(),
+            rk.name()
+        ),
+    )
 }
 
 /// `-`: numbers subtract; timestamp − duration, duration − duration (seconds)

@@ -1,20 +1,27 @@
 //! Built-in functions.
 //!
 //! The single-argument functions follow ajson's `functions` table (numeric
-//! functions from Go's `math`, `length`, `size`, `avg`, `sum`, `first`, ...).
-//! The multi-argument string helpers (`split`, `join`, `replace`, ...) and the
-//! time helpers (`now`, `RFC3339`, `string`) are the ones Tiny Systems adds on
-//! top of ajson. Names are case-insensitive, like in ajson.
+//! functions from Go's `math`, `length`, `size`, `avg`, `sum`, `first`, the
+//! node functions `parent`, `root`, `key`, ...). The string helpers (`upper`,
+//! `split`, `join`, `replace`, ...) are those of Tiny Systems' ajson fork, and
+//! the time helpers (`now`, `RFC3339`, `string`) those Tiny Systems registers
+//! on top. Names are case-insensitive, like in ajson.
 //!
 //! Arity is checked when the expression is parsed; types are checked when it
 //! runs, with an error naming the function and the offending type.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use serde_json::Value;
 
 use crate::error::Fault;
+use crate::locate::locate;
+use crate::math;
+use crate::special;
 use crate::time::{Timestamp, parse_timestamp};
-use crate::value::{Kind, Val, equal, format_number, to_text};
+use crate::value::{Kind, Val, equal, format_number, to_int, to_text};
 
 /// Largest `n` for which `n!` is finite as an `f64`.
 const MAX_FACTORIAL: u64 = 170;
@@ -46,6 +53,12 @@ pub(crate) enum Func {
     First,
     /// `last(arr)`.
     Last,
+    /// `parent(x)` – the array or object holding a node of the message.
+    Parent,
+    /// `root(x)` – the whole message for its nodes; a computed value is its own root.
+    Root,
+    /// `key(x)` – the member name of a node held by an object.
+    Key,
     /// `b64encode(s)` – standard base64 with padding.
     B64Encode,
     /// `b64encoden(s)` – standard base64 without padding.
@@ -64,9 +77,9 @@ pub(crate) enum Func {
     Reverse,
     /// `split(s, sep)`.
     Split,
-    /// `join(arr, sep)`.
+    /// `join(arr, sep)` – an array of strings.
     Join,
-    /// `contains(s_or_arr_or_obj, x)`.
+    /// `contains(s, sub)`; also `contains(arr, x)` and `contains(obj, key)`.
     Contains,
     /// `hasprefix(s, prefix)`.
     HasPrefix,
@@ -100,14 +113,22 @@ pub(crate) enum MathFn {
     Ceil,
     Cos,
     Cosh,
+    Erf,
+    Erfc,
+    Erfcinv,
+    Erfinv,
     Exp,
     Exp2,
     Expm1,
     Floor,
+    Gamma,
+    J0,
+    J1,
     Log,
     Log10,
     Log1p,
     Log2,
+    Logb,
     Round,
     RoundToEven,
     Sin,
@@ -116,6 +137,8 @@ pub(crate) enum MathFn {
     Tan,
     Tanh,
     Trunc,
+    Y0,
+    Y1,
 }
 
 /// Type predicates.
@@ -136,33 +159,43 @@ impl MathFn {
     fn apply(self, x: f64) -> f64 {
         match self {
             MathFn::Abs => x.abs(),
-            MathFn::Acos => x.acos(),
-            MathFn::Acosh => x.acosh(),
-            MathFn::Asin => x.asin(),
-            MathFn::Asinh => x.asinh(),
-            MathFn::Atan => x.atan(),
-            MathFn::Atanh => x.atanh(),
-            MathFn::Cbrt => x.cbrt(),
+            MathFn::Acos => math::acos(x),
+            MathFn::Acosh => math::acosh(x),
+            MathFn::Asin => math::asin(x),
+            MathFn::Asinh => math::asinh(x),
+            MathFn::Atan => math::atan(x),
+            MathFn::Atanh => math::atanh(x),
+            MathFn::Cbrt => math::cbrt(x),
             MathFn::Ceil => x.ceil(),
-            MathFn::Cos => x.cos(),
-            MathFn::Cosh => x.cosh(),
-            MathFn::Exp => x.exp(),
-            MathFn::Exp2 => x.exp2(),
-            MathFn::Expm1 => x.exp_m1(),
+            MathFn::Cos => math::cos(x),
+            MathFn::Cosh => math::cosh(x),
+            MathFn::Erf => special::erf(x),
+            MathFn::Erfc => special::erfc(x),
+            MathFn::Erfcinv => special::erfcinv(x),
+            MathFn::Erfinv => special::erfinv(x),
+            MathFn::Exp => math::exp(x),
+            MathFn::Exp2 => math::exp2(x),
+            MathFn::Expm1 => math::expm1(x),
             MathFn::Floor => x.floor(),
-            MathFn::Log => x.ln(),
-            MathFn::Log10 => x.log10(),
-            MathFn::Log1p => x.ln_1p(),
-            MathFn::Log2 => x.log2(),
+            MathFn::Gamma => special::gamma(x),
+            MathFn::J0 => special::j0(x),
+            MathFn::J1 => special::j1(x),
+            MathFn::Log => math::log(x),
+            MathFn::Log10 => math::log10(x),
+            MathFn::Log1p => math::log1p(x),
+            MathFn::Log2 => math::log2(x),
+            MathFn::Logb => math::logb(x),
             // Half away from zero, like Go's math.Round.
             MathFn::Round => x.round(),
             MathFn::RoundToEven => x.round_ties_even(),
-            MathFn::Sin => x.sin(),
-            MathFn::Sinh => x.sinh(),
+            MathFn::Sin => math::sin(x),
+            MathFn::Sinh => math::sinh(x),
             MathFn::Sqrt => x.sqrt(),
-            MathFn::Tan => x.tan(),
-            MathFn::Tanh => x.tanh(),
+            MathFn::Tan => math::tan(x),
+            MathFn::Tanh => math::tanh(x),
             MathFn::Trunc => x.trunc(),
+            MathFn::Y0 => special::y0(x),
+            MathFn::Y1 => special::y1(x),
         }
     }
 }
@@ -180,14 +213,22 @@ const TABLE: &[(&str, Func)] = &[
     ("ceil", Func::Math(MathFn::Ceil)),
     ("cos", Func::Math(MathFn::Cos)),
     ("cosh", Func::Math(MathFn::Cosh)),
+    ("erf", Func::Math(MathFn::Erf)),
+    ("erfc", Func::Math(MathFn::Erfc)),
+    ("erfcinv", Func::Math(MathFn::Erfcinv)),
+    ("erfinv", Func::Math(MathFn::Erfinv)),
     ("exp", Func::Math(MathFn::Exp)),
     ("exp2", Func::Math(MathFn::Exp2)),
     ("expm1", Func::Math(MathFn::Expm1)),
     ("floor", Func::Math(MathFn::Floor)),
+    ("gamma", Func::Math(MathFn::Gamma)),
+    ("j0", Func::Math(MathFn::J0)),
+    ("j1", Func::Math(MathFn::J1)),
     ("log", Func::Math(MathFn::Log)),
     ("log10", Func::Math(MathFn::Log10)),
     ("log1p", Func::Math(MathFn::Log1p)),
     ("log2", Func::Math(MathFn::Log2)),
+    ("logb", Func::Math(MathFn::Logb)),
     ("round", Func::Math(MathFn::Round)),
     ("roundtoeven", Func::Math(MathFn::RoundToEven)),
     ("sin", Func::Math(MathFn::Sin)),
@@ -196,6 +237,8 @@ const TABLE: &[(&str, Func)] = &[
     ("tan", Func::Math(MathFn::Tan)),
     ("tanh", Func::Math(MathFn::Tanh)),
     ("trunc", Func::Math(MathFn::Trunc)),
+    ("y0", Func::Math(MathFn::Y0)),
+    ("y1", Func::Math(MathFn::Y1)),
     ("pow10", Func::Pow10),
     ("length", Func::Length),
     ("size", Func::Size),
@@ -207,6 +250,9 @@ const TABLE: &[(&str, Func)] = &[
     ("randint", Func::RandInt),
     ("first", Func::First),
     ("last", Func::Last),
+    ("parent", Func::Parent),
+    ("root", Func::Root),
+    ("key", Func::Key),
     ("b64encode", Func::B64Encode),
     ("b64encoden", Func::B64EncodeN),
     ("b64decode", Func::B64Decode),
@@ -323,20 +369,20 @@ fn integer(func: Func, pos: usize, v: &Val<'_>) -> Result<i64, Fault> {
     })
 }
 
-/// `n` as an `i64` if it is integral and in range.
-pub(crate) fn to_int(n: f64) -> Option<i64> {
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    (n.fract() == 0.0 && (-LIMIT..LIMIT).contains(&n)).then_some(n as i64)
-}
-
 /// Reads a string argument.
 fn string_arg<'v>(func: Func, pos: usize, v: &'v Val<'_>) -> Result<&'v str, Fault> {
     v.as_str()
         .ok_or_else(|| type_error(func, pos, "a string", v))
 }
 
-/// Calls `func` with already evaluated arguments. `pos` is the call's offset.
-pub(crate) fn call<'a>(func: Func, mut args: Vec<Val<'a>>, pos: usize) -> Result<Val<'a>, Fault> {
+/// Calls `func` with already evaluated arguments. `pos` is the call's offset;
+/// `doc` is the message (`$`), which the node functions search.
+pub(crate) fn call<'a>(
+    func: Func,
+    mut args: Vec<Val<'a>>,
+    pos: usize,
+    doc: &'a Value,
+) -> Result<Val<'a>, Fault> {
     let (min, max) = func.arity();
     if args.len() < min || args.len() > max {
         return Err(Fault::new(
@@ -368,8 +414,7 @@ pub(crate) fn call<'a>(func: Func, mut args: Vec<Val<'a>>, pos: usize) -> Result
                 return Ok(Val::Num(0.0));
             }
             let n = integer(func, pos, &a)?;
-            let n = i32::try_from(n.clamp(-400, 400)).unwrap_or(0);
-            Ok(Val::Num(10f64.powi(n)))
+            Ok(Val::Num(math::pow10(n)))
         }
         Func::Length => Ok(Val::Num(match &a {
             Val::Missing => 0.0,
@@ -445,6 +490,7 @@ pub(crate) fn call<'a>(func: Func, mut args: Vec<Val<'a>>, pos: usize) -> Result
             };
             Ok(item.unwrap_or(Val::Null))
         }
+        Func::Parent | Func::Root | Func::Key => Ok(node_function(func, a, doc)),
         Func::B64Encode | Func::B64EncodeN => Ok(match a.as_str() {
             Some(s) if func == Func::B64Encode => Val::string(STANDARD.encode(s)),
             Some(s) => Val::string(STANDARD_NO_PAD.encode(s)),
@@ -460,6 +506,8 @@ pub(crate) fn call<'a>(func: Func, mut args: Vec<Val<'a>>, pos: usize) -> Result
                 .map_err(|e| Fault::new(pos, format!("b64decode(): {e}")))?;
             Ok(Val::string(String::from_utf8_lossy(&bytes)))
         }
+        // ajson: a missing value has no type, so every predicate gives null.
+        Func::Is(_) if matches!(a, Val::Missing) => Ok(Val::Null),
         Func::Is(kind) => Ok(Val::Bool(is(kind, &a))),
         Func::Upper | Func::Lower | Func::Trim => {
             if a.kind() == Kind::Null {
@@ -503,23 +551,40 @@ pub(crate) fn call<'a>(func: Func, mut args: Vec<Val<'a>>, pos: usize) -> Result
             if a.kind() == Kind::Null {
                 return Ok(Val::Null);
             }
-            let sep = string_arg(func, pos, &b)?;
             let items = a
                 .arr_elems()
-                .ok_or_else(|| type_error(func, pos, "an array", &a))?;
+                .ok_or_else(|| type_error(func, pos, "an array of strings", &a))?;
+            let sep = string_arg(func, pos, &b)?;
             let mut out = String::new();
             for (i, item) in items.enumerate() {
+                let text = item.as_str().ok_or_else(|| {
+                    Fault::new(
+                        pos,
+                        format!(
+                            "join() expects an array of strings, element {i} is {}",
+                            item.kind().name()
+                        ),
+                    )
+                })?;
                 if i > 0 {
                     out.push_str(sep);
                 }
-                out.push_str(&to_text(&item).map_err(|e| Fault::new(pos, e))?);
+                out.push_str(text);
             }
             Ok(Val::string(out))
         }
         Func::Contains => {
             if let Some(s) = a.as_str() {
-                let needle = to_text(&b).map_err(|e| Fault::new(pos, e))?;
-                return Ok(Val::Bool(s.contains(needle.as_ref())));
+                let needle = b.as_str().ok_or_else(|| {
+                    Fault::new(
+                        pos,
+                        format!(
+                            "contains() expects a string to look for in a string, got {}",
+                            b.kind().name()
+                        ),
+                    )
+                })?;
+                return Ok(Val::Bool(s.contains(needle)));
             }
             if let Some(items) = a.arr_elems() {
                 for item in items {
@@ -633,6 +698,28 @@ pub(crate) fn call<'a>(func: Func, mut args: Vec<Val<'a>>, pos: usize) -> Result
             let text = to_text(&a).map_err(|e| Fault::new(pos, e))?;
             Ok(Val::string(text.into_owned()))
         }
+    }
+}
+
+/// `parent`, `root` and `key`, following ajson's node functions: only nodes
+/// of the message have a parent and a key; a computed value (a number, a
+/// string, the array of several path matches) is its own root.
+fn node_function<'a>(func: Func, a: Val<'a>, doc: &'a Value) -> Val<'a> {
+    let node = match a {
+        Val::Missing => return Val::Null,
+        Val::Json(node) => node,
+        other => {
+            return if func == Func::Root { other } else { Val::Null };
+        }
+    };
+    let place = locate(doc, node);
+    match func {
+        Func::Parent => place.map_or(Val::Null, |p| Val::Json(p.parent)),
+        Func::Key => place
+            .and_then(|p| p.key)
+            .map_or(Val::Null, |k| Val::Str(Cow::Borrowed(k))),
+        _ if place.is_some() || std::ptr::eq(node, doc) => Val::Json(doc),
+        _ => Val::Json(node),
     }
 }
 

@@ -2,9 +2,9 @@
 //!
 //! The lexer is *pull based*: the parser asks for the token at a byte offset
 //! and decides itself how far to advance. This lets the JSONPath parser
-//! (`path.rs`) read raw characters (`.name`, `[...]`) between tokens, which
-//! is needed because path syntax is context sensitive (`$.a.0` is a key, not
-//! the number `.0`).
+//! (`path_parse.rs`) read raw characters (`.name`, `[...]`) between tokens,
+//! which is needed because path syntax is context sensitive (`$.a.0` is a key,
+//! not the number `.0`). Both parsers share one [`Cursor`] into the text.
 
 use crate::error::Fault;
 
@@ -142,6 +142,49 @@ pub(crate) struct Token {
     pub start: usize,
     /// Byte offset just past the token.
     pub end: usize,
+}
+
+/// A read position in the expression text.
+///
+/// The expression parser and the path parser take turns advancing the same
+/// cursor, so it lives here, below both.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cursor<'s> {
+    /// The expression text.
+    pub src: &'s str,
+    /// Current byte offset.
+    pub pos: usize,
+}
+
+impl<'s> Cursor<'s> {
+    /// A cursor at the start of `src`.
+    pub(crate) fn new(src: &'s str) -> Self {
+        Cursor { src, pos: 0 }
+    }
+
+    /// The character `offset` bytes after the cursor, if any.
+    pub(crate) fn char_ahead(&self, offset: usize) -> Option<char> {
+        char_at(self.src, self.pos + offset)
+    }
+
+    /// Moves the cursor past whitespace.
+    pub(crate) fn skip_ws(&mut self) {
+        self.pos = skip_ws(self.src, self.pos);
+    }
+
+    /// The next token (not consumed).
+    pub(crate) fn peek(&self) -> Result<Token, Fault> {
+        lex(self.src, self.pos)
+    }
+
+    /// An "unexpected token" error for `t`.
+    pub(crate) fn unexpected(&self, t: &Token) -> Fault {
+        if t.tok == Tok::End {
+            return Fault::new(t.start, "unexpected end of expression");
+        }
+        let text = self.src.get(t.start..t.end).unwrap_or("?");
+        Fault::new(t.start, format!("unexpected '{text}'"))
+    }
 }
 
 /// Returns the character at byte offset `pos`, if any.

@@ -40,14 +40,16 @@
 //! * **Operators** (loosest to tightest): `c ? a : b`; `||`; `&&`;
 //!   `== != < <= > >= =~`; `+ - | ^`; `* / % << >> & &^`; `**` (right
 //!   associative); unary `- + !`. Numbers are `f64`; integral results come
-//!   back as JSON integers.
+//!   back as JSON integers. `+` adds two numbers or concatenates two strings;
+//!   mixing them is an error, as in ajson (`'n=' + string($.n)` converts).
 //! * **Literals**: numbers, `'single'` or `"double"` quoted strings (JSON
 //!   escapes plus `\'`), `true false null`, `e pi phi sqrt2 ln2 ...`.
 //! * **Functions** (case-insensitive): math (`abs ceil floor round sqrt pow10
-//!   log exp` and the rest of ajson's `math` list), `length size avg sum first
-//!   last not factorial rand randint b64encode b64encoden b64decode`, `is_*`
-//!   type checks, strings (`upper lower trim reverse split join contains
-//!   hasprefix hassuffix replace substr index`), `now RFC3339 string`.
+//!   log exp erf gamma j0 logb` and the rest of ajson's `math` list), `length
+//!   size avg sum first last not factorial rand randint b64encode b64encoden
+//!   b64decode`, the node functions `parent root key`, `is_*` type checks,
+//!   strings (`upper lower trim reverse split join contains hasprefix
+//!   hassuffix replace substr index`), `now RFC3339 string`.
 //! * **Time**: an RFC 3339 timestamp `±` a Go duration string moves the time
 //!   (`'2024-01-01T00:00:00Z' + '1h30m'`), duration `±` duration gives seconds
 //!   (`'1h' + '30m'` → `"5400s"`), timestamp `-` timestamp gives a Go duration
@@ -59,15 +61,22 @@
 //! * a path that matches nothing is `null` for comparisons (`$.x == null` is
 //!   true; ajson makes every comparison with a missing value false);
 //! * `+` and `-` have their usual precedence 4 (Tiny Systems re-registers them
-//!   at 3, the comparison level); unary `-`/`!` apply to any operand;
-//! * `+` concatenates when *either* side is a string (ajson: left side only);
+//!   at 3, the comparison level); unary `-` and `!` apply to any operand
+//!   (ajson only has signed number literals), but a sign must be followed
+//!   by an operand, not another sign (`++2`, `--2` are errors, as in ajson);
+//! * `contains(array, x)`, `contains(object, key)` and `index(array, x)` work
+//!   on arrays and objects too (Tiny Systems: strings only);
+//! * `parent`, `root` and `key` of an element taken from several path matches
+//!   (`first($.a[*])`) see the element's place in the message (ajson copies
+//!   the matches into a new array, which becomes their parent);
 //! * objects are traversed in document order (ajson sorts keys);
 //! * `length` and `substr`/`index` count characters, not UTF-8 bytes;
 //! * interpolated numbers print like Go's JSON encoder (`1000000`, not
 //!   `1e+06`); integral numbers never get a fraction;
 //! * `string(x)` renders arrays as JSON and `null` as `"null"`;
 //! * errors instead of Go panics or garbage: `%` by zero, `randint(0)`,
-//!   `factorial(n)` above 170, non-finite results (`sqrt(-1)`);
+//!   `factorial(n)` above 170, non-finite results (`sqrt(-1)`, `erfinv(1)`;
+//!   they may still be used inside an expression: `erfinv(1) > 0` is true);
 //! * nesting deeper than 256 levels is rejected (scripts inside paths count
 //!   double).
 
@@ -86,112 +95,27 @@
 #![warn(missing_docs)]
 
 mod ast;
+mod context;
 mod error;
 mod eval;
+mod expression;
 mod functions;
 mod lexer;
+mod locate;
+mod math;
 mod parser;
-mod path;
+mod path_eval;
+mod path_parse;
+mod pattern;
+mod special;
 mod template;
 mod time;
 mod value;
 
-use std::fmt;
-use std::sync::Arc;
-
 pub use error::ExprError;
+pub use expression::{Expression, eval};
 pub use serde_json::Value;
-pub use template::{Mapping, Rendered};
-
-use crate::eval::Ctx;
-
-/// A parsed expression (the text between `{{ }}`), evaluated many times.
-///
-/// Cloning is cheap (the syntax tree is shared).
-#[derive(Clone)]
-pub struct Expression {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    source: String,
-    ast: ast::Expr,
-}
-
-impl Expression {
-    /// Parses an expression such as `$.user.role == 'admin'`.
-    ///
-    /// Errors carry the 0-based character position of the problem.
-    pub fn parse(source: &str) -> Result<Expression, ExprError> {
-        let ast = parser::parse(source).map_err(|f| f.into_error(source))?;
-        Ok(Expression {
-            inner: Arc::new(Inner {
-                source: source.to_owned(),
-                ast,
-            }),
-        })
-    }
-
-    /// Evaluates the expression with `$` (and `@`) bound to `data`.
-    ///
-    /// A path that matches nothing yields `null`; one match yields the value;
-    /// several matches yield an array.
-    pub fn eval(&self, data: &Value) -> Result<Value, ExprError> {
-        let ctx = Ctx {
-            root: data,
-            current: data,
-        };
-        let source = &self.inner.source;
-        let v = eval::eval(&self.inner.ast, &ctx).map_err(|f| f.into_error(source))?;
-        v.into_value()
-            .map_err(|msg| ExprError::new(source.as_str(), 0, msg))
-    }
-
-    /// Evaluates and appends the text form (as used by interpolation) to `out`.
-    pub(crate) fn eval_text(&self, data: &Value, out: &mut String) -> Result<(), ExprError> {
-        let ctx = Ctx {
-            root: data,
-            current: data,
-        };
-        let source = &self.inner.source;
-        let v = eval::eval(&self.inner.ast, &ctx).map_err(|f| f.into_error(source))?;
-        if let Some(n) = v.as_num().filter(|n| !n.is_finite()) {
-            // Keep interpolation consistent with typed results.
-            return Err(ExprError::new(
-                source.as_str(),
-                0,
-                format!("result {} is not a finite number", value::format_number(n)),
-            ));
-        }
-        let text = value::to_text(&v).map_err(|msg| ExprError::new(source.as_str(), 0, msg))?;
-        out.push_str(&text);
-        Ok(())
-    }
-
-    /// The expression text as given to [`Expression::parse`].
-    pub fn source(&self) -> &str {
-        &self.inner.source
-    }
-}
-
-impl fmt::Debug for Expression {
-    /// Shows the source text (the syntax tree can be deep and is not useful to print).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Expression")
-            .field("source", &self.inner.source)
-            .finish()
-    }
-}
-
-/// Parses and evaluates `source` once against `data`.
-pub fn eval(source: &str, data: &Value) -> Result<Value, ExprError> {
-    Expression::parse(source)?.eval(data)
-}
-
-/// Compiles and renders a configuration once (see [`Mapping`]).
-pub fn render(configuration: &Value, data: &Value) -> Rendered {
-    Mapping::compile(configuration).render(data)
-}
+pub use template::{Mapping, Rendered, render};
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,10 @@
 //! `&&` 2; `||` 1; the ternary `c ? a : b` binds loosest and is right
 //! associative; unary `-`, `+` and `!` bind tightest.
 //!
+//! JSONPath syntax (`$.a[0]`, filters) is read by `path_parse`, which calls
+//! back into this parser (through [`ScriptParser`]) for the scripts inside
+//! brackets.
+//!
 //! Nesting is capped at [`MAX_DEPTH`] levels, both while parsing (recursion)
 //! and in the resulting tree (height), so hostile input yields an error
 //! instead of a stack overflow.
@@ -15,21 +19,17 @@
 // stack frame, and these frames are repeated once per nesting level.
 #![allow(clippy::question_mark)]
 
-use crate::ast::{Bound, Expr, ExprKind, Root, Step};
+use crate::ast::{Expr, ExprKind, MAX_DEPTH, Root, leaf, make, too_deep};
 use crate::error::Fault;
 use crate::functions::{self, Func};
-use crate::lexer::{Op, Tok, Token, lex, skip_ws};
-use crate::path;
-
-/// Maximum nesting depth of an expression (parentheses, calls, unary
-/// operators, filters) and maximum height of its syntax tree.
-pub(crate) const MAX_DEPTH: u32 = 256;
+use crate::lexer::{Cursor, Op, Tok, Token, skip_ws};
+use crate::path_parse::{ScriptParser, parse_path};
+use crate::pattern::compile_regex;
 
 /// Parses a complete expression.
 pub(crate) fn parse(src: &str) -> Result<Expr, Fault> {
     let mut p = Parser {
-        src,
-        pos: 0,
+        cur: Cursor::new(src),
         depth: 0,
     };
     let first = p.peek()?;
@@ -44,39 +44,75 @@ pub(crate) fn parse(src: &str) -> Result<Expr, Fault> {
     Ok(expr)
 }
 
-/// Parser state: the source and a byte cursor. Tokens are lexed on demand so
-/// that the path parser can read raw characters at the cursor.
-pub(crate) struct Parser<'s> {
-    /// The expression text.
-    pub src: &'s str,
-    /// Current byte offset.
-    pub pos: usize,
+/// Parser state: a cursor into the source and the nesting depth. Tokens are
+/// lexed on demand so that the path parser can read raw characters at the
+/// cursor.
+struct Parser<'s> {
+    /// Position in the expression text.
+    cur: Cursor<'s>,
     /// Current nesting depth.
     depth: u32,
 }
 
+impl<'s> ScriptParser<'s> for Parser<'s> {
+    fn cursor(&mut self) -> &mut Cursor<'s> {
+        &mut self.cur
+    }
+
+    /// A script inside a path costs an extra nesting level, as path parsing
+    /// uses more stack.
+    fn script(&mut self, open: usize) -> Result<Expr, Fault> {
+        if let Err(e) = self.enter(open) {
+            return Err(e);
+        }
+        let expr = self.ternary();
+        self.leave();
+        match expr {
+            Ok(expr) => self.close_script(open, expr),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 impl<'s> Parser<'s> {
     /// The next token (not consumed).
-    pub(crate) fn peek(&self) -> Result<Token, Fault> {
-        lex(self.src, self.pos)
+    fn peek(&self) -> Result<Token, Fault> {
+        self.cur.peek()
     }
 
     /// Consumes `t`, which must be the token returned by [`Parser::peek`].
-    pub(crate) fn bump(&mut self, t: &Token) {
-        self.pos = t.end;
+    fn bump(&mut self, t: &Token) {
+        self.cur.pos = t.end;
     }
 
     /// An "unexpected token" error.
-    pub(crate) fn unexpected(&self, t: &Token) -> Fault {
-        if t.tok == Tok::End {
-            return Fault::new(t.start, "unexpected end of expression");
+    fn unexpected(&self, t: &Token) -> Fault {
+        self.cur.unexpected(t)
+    }
+
+    /// The source text of a token, for messages.
+    fn text(&self, t: &Token) -> &'s str {
+        self.cur.src.get(t.start..t.end).unwrap_or("?")
+    }
+
+    /// The `)` closing a script inside a path.
+    #[inline(never)]
+    fn close_script(&mut self, open: usize, expr: Expr) -> Result<Expr, Fault> {
+        self.cur.skip_ws();
+        if self.cur.char_ahead(0) != Some(')') {
+            let t = self.peek()?;
+            return Err(if t.start >= self.cur.src.len() {
+                Fault::new(open, "unclosed '(' in path")
+            } else {
+                self.unexpected(&t)
+            });
         }
-        let text = self.src.get(t.start..t.end).unwrap_or("?");
-        Fault::new(t.start, format!("unexpected '{text}'"))
+        self.cur.pos += 1;
+        Ok(expr)
     }
 
     /// Enters one nesting level; fails past [`MAX_DEPTH`].
-    pub(crate) fn enter(&mut self, pos: usize) -> Result<(), Fault> {
+    fn enter(&mut self, pos: usize) -> Result<(), Fault> {
         self.depth = self.depth.saturating_add(1);
         if self.depth > MAX_DEPTH {
             return Err(too_deep(pos));
@@ -85,7 +121,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Leaves one nesting level.
-    pub(crate) fn leave(&mut self) {
+    fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 
@@ -99,7 +135,7 @@ impl<'s> Parser<'s> {
             let found = if t.tok == Tok::End {
                 "end of expression".to_string()
             } else {
-                format!("'{}'", self.src.get(t.start..t.end).unwrap_or("?"))
+                format!("'{}'", self.text(&t))
             };
             Err(Fault::new(t.start, format!("{msg}, found {found}")))
         }
@@ -122,8 +158,8 @@ impl<'s> Parser<'s> {
     /// The functions on the recursive path are kept small (helpers marked
     /// `#[inline(never)]`) so each nesting level costs little stack, even in
     /// unoptimised builds.
-    pub(crate) fn ternary(&mut self) -> Result<Expr, Fault> {
-        self.enter(skip_ws(self.src, self.pos))?;
+    fn ternary(&mut self) -> Result<Expr, Fault> {
+        self.enter(skip_ws(self.cur.src, self.cur.pos))?;
         let result = self.ternary_inner();
         self.leave();
         result
@@ -229,7 +265,7 @@ impl<'s> Parser<'s> {
             return self.binary(prec + 1);
         }
         // Right associative: `2 ** 3 ** 2` is `2 ** 9`.
-        if let Err(e) = self.enter(self.pos) {
+        if let Err(e) = self.enter(self.cur.pos) {
             return Err(e);
         }
         let rhs = self.binary(prec);
@@ -246,16 +282,42 @@ impl<'s> Parser<'s> {
     }
 
     /// Consumes a prefix operator (`-`, `+`, `!`).
+    ///
+    /// A unary sign followed by another sign (`++2`, `+-2`, `--2`, `- - 2`)
+    /// is an error, as in ajson, where a sign only belongs to the number
+    /// after it; accepting `--2` would give flows a meaning Tiny Systems
+    /// rejects.
     #[inline(never)]
     fn prefix_op(&mut self) -> Result<Option<(Op, usize)>, Fault> {
         let t = self.peek()?;
         match t.tok {
             Tok::Op(op @ (Op::Sub | Op::Add | Op::Not)) => {
                 self.bump(&t);
+                if op != Op::Not {
+                    self.no_sign_after_sign(op)?;
+                }
                 Ok(Some((op, t.start)))
             }
             _ => Ok(None),
         }
+    }
+
+    /// After a unary sign: fails if another sign follows.
+    #[cold]
+    #[inline(never)]
+    fn no_sign_after_sign(&self, sign: Op) -> Result<(), Fault> {
+        let next = self.peek()?;
+        if let Tok::Op(Op::Sub | Op::Add) = next.tok {
+            let sign = if sign == Op::Add { '+' } else { '-' };
+            return Err(Fault::new(
+                next.start,
+                format!(
+                    "unexpected '{}' after unary '{sign}' (a sign must be followed by a number)",
+                    self.text(&next)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The operand of a prefix operator.
@@ -277,7 +339,7 @@ impl<'s> Parser<'s> {
         match self.primary_start() {
             Ok(Start::Done(e)) => Ok(e),
             Ok(Start::Name(start, end)) => self.name(start, end),
-            Ok(Start::Path(root, start)) => path::parse_path(self, root, start),
+            Ok(Start::Path(root, start)) => parse_path(self, root, start),
             Ok(Start::Paren) => self.paren(),
             Err(e) => Err(e),
         }
@@ -329,7 +391,7 @@ impl<'s> Parser<'s> {
     /// Resolves a name: a function (when `(` follows) or a constant node.
     #[inline(never)]
     fn name_kind(&mut self, start: usize, end: usize) -> Result<Result<Func, Expr>, Fault> {
-        let name = self.src.get(start..end).unwrap_or("");
+        let name = self.cur.src.get(start..end).unwrap_or("");
         if !self.eat(&Tok::LParen)? {
             return constant_node(name, start).map(Err);
         }
@@ -372,7 +434,7 @@ impl<'s> Parser<'s> {
         let found = if sep.tok == Tok::End {
             "end of expression".to_string()
         } else {
-            format!("'{}'", self.src.get(sep.start..sep.end).unwrap_or("?"))
+            format!("'{}'", self.text(&sep))
         };
         Err(Fault::new(
             sep.start,
@@ -471,65 +533,6 @@ fn check_arity(func: Func, count: usize, pos: usize) -> Result<(), Fault> {
     ))
 }
 
-/// The "too deep" error.
-fn too_deep(pos: usize) -> Fault {
-    Fault::new(
-        pos,
-        format!("expression is nested too deeply (limit {MAX_DEPTH})"),
-    )
-}
-
-/// A leaf node.
-fn leaf(kind: ExprKind, pos: usize) -> Result<Expr, Fault> {
-    Ok(Expr {
-        kind,
-        pos,
-        height: 1,
-    })
-}
-
-/// Builds a node, computing its height and enforcing [`MAX_DEPTH`].
-pub(crate) fn make(kind: ExprKind, pos: usize) -> Result<Expr, Fault> {
-    let height = 1 + children_height(&kind);
-    if height > MAX_DEPTH {
-        return Err(too_deep(pos));
-    }
-    Ok(Expr { kind, pos, height })
-}
-
-/// Height of the tallest child of a node.
-fn children_height(kind: &ExprKind) -> u32 {
-    match kind {
-        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Num(_) | ExprKind::Str(_) => 0,
-        ExprKind::Path(p) => steps_height(&p.steps),
-        ExprKind::Neg(a) | ExprKind::Plus(a) | ExprKind::Not(a) => a.height,
-        ExprKind::Binary(_, a, b)
-        | ExprKind::And(a, b)
-        | ExprKind::Or(a, b)
-        | ExprKind::Match(a, b, _) => a.height.max(b.height),
-        ExprKind::Cond(a, b, c) => a.height.max(b.height).max(c.height),
-        ExprKind::Call(_, args) => args.iter().map(|a| a.height).max().unwrap_or(0),
-    }
-}
-
-/// Height of the expressions embedded in path steps.
-fn steps_height(steps: &[Step]) -> u32 {
-    let bound = |b: &Option<Bound>| match b {
-        Some(Bound::Script(e)) => e.height,
-        _ => 0,
-    };
-    steps
-        .iter()
-        .map(|s| match s {
-            Step::Filter(e) | Step::Script(e) => e.height,
-            Step::Slice(a, b, c) => bound(a).max(bound(b)).max(bound(c)),
-            Step::Union(parts) => steps_height(parts),
-            _ => 0,
-        })
-        .max()
-        .unwrap_or(0)
-}
-
 /// Builds the node for a binary operator.
 fn binary_node(op: Op, lhs: Expr, rhs: Expr, pos: usize) -> Result<Expr, Fault> {
     let kind = match op {
@@ -538,7 +541,7 @@ fn binary_node(op: Op, lhs: Expr, rhs: Expr, pos: usize) -> Result<Expr, Fault> 
         Op::Match => {
             let compiled = match &rhs.kind {
                 ExprKind::Str(pattern) => Some(Box::new(
-                    crate::eval::compile_regex(pattern).map_err(|msg| Fault::new(rhs.pos, msg))?,
+                    compile_regex(pattern).map_err(|msg| Fault::new(rhs.pos, msg))?,
                 )),
                 _ => None,
             };

@@ -13,8 +13,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::Expression;
 use crate::error::ExprError;
+use crate::expression::Expression;
 
 /// Maximum nesting of a configuration value that is still compiled; deeper
 /// subtrees are passed through literally (with a compile error).
@@ -273,6 +273,11 @@ fn render_node(node: &Node, data: &Value, errors: &mut Vec<ExprError>) -> Value 
             Value::Array(items.iter().map(|n| render_node(n, data, errors)).collect())
         }
     }
+}
+
+/// Compiles and renders a configuration once (see [`Mapping`]).
+pub fn render(configuration: &Value, data: &Value) -> Rendered {
+    Mapping::compile(configuration).render(data)
 }
 
 #[cfg(test)]

@@ -266,6 +266,13 @@ pub(crate) fn number(n: f64) -> Option<Number> {
     }
 }
 
+/// `n` as an `i64` if it is integral and in range (indexes, bit operations,
+/// integer arguments).
+pub(crate) fn to_int(n: f64) -> Option<i64> {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    (n.fract() == 0.0 && (-LIMIT..LIMIT).contains(&n)).then_some(n as i64)
+}
+
 /// Deep equality as used by `==` and `!=`: numbers by value, arrays
 /// element-wise, objects key-wise; values of different types are not equal.
 pub(crate) fn equal(a: &Val<'_>, b: &Val<'_>) -> Result<bool, String> {

@@ -188,7 +188,8 @@ fn nested(kind: usize, depth: usize) -> String {
     match kind {
         0 => format!("{}1{}", "(".repeat(depth), ")".repeat(depth)),
         1 => format!("{}1{}", "abs(".repeat(depth), ")".repeat(depth)),
-        2 => format!("{}1", "-".repeat(depth)),
+        // Alternating, since a sign may not follow a sign (`--1` is an error).
+        2 => format!("{}1", "-!".repeat(depth.div_ceil(2))),
         3 => format!("{}true", "!".repeat(depth)),
         4 => format!("1{}", " + 1".repeat(depth)),
         5 => format!("2{}", " ** 2".repeat(depth)),

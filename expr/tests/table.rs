@@ -153,7 +153,6 @@ const CASES: &[(&str, &str, &str)] = &[
     ("6 &^ 3", "", "4"),
     ("0.1 + 0.2", "", "0.30000000000000004"),
     ("-$.count", "", "-41"),
-    ("- - 3", "", "3"),
     ("+$.count", "", "41"),
     // ---- precedence ----------------------------------------------------------------
     ("1 + 2 * 3", "", "7"),
@@ -207,11 +206,11 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     // ---- strings -------------------------------------------------------------------
     ("'a' + 'b'", "", r#""ab""#),
-    ("'n=' + 5", "", r#""n=5""#),
-    ("1.5 + 'x'", "", r#""1.5x""#),
-    ("'x' + $.missing", "", r#""x""#),
+    // `+` does not convert (as in ajson): other values go through string().
+    ("'n=' + string(5)", "", r#""n=5""#),
+    ("string(1.5) + 'x'", "", r#""1.5x""#),
     (
-        "'tags: ' + $.user.tags",
+        "'tags: ' + string($.user.tags)",
         "",
         r#""tags: [\"a\",\"b\",\"c\"]""#,
     ),
@@ -264,7 +263,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("split('a/b/c', '/')", "", r#"["a","b","c"]"#),
     ("split('abc', '')", "", r#"["a","b","c"]"#),
     ("join($.user.tags, '-')", "", r#""a-b-c""#),
-    ("join($.items, ', ')", "", r#""1, 2, 3, 4, 5""#),
+    ("join(split('1,2,3', ','), ', ')", "", r#""1, 2, 3""#),
     ("contains('hello', 'ell')", "", "true"),
     ("contains('hello', 'xyz')", "", "false"),
     ("hasprefix('hello', 'he')", "", "true"),
@@ -471,6 +470,56 @@ const ERRORS: &[(&str, &str, usize, &str)] = &[
     ("'x' =~ 1", "", 7, "string pattern"),
     ("$.ts + 1h", "", 8, "unexpected 'h'"),
     ("", "", 0, "empty"),
+    ("   ", "", 3, "empty"),
+    // `+` takes two numbers or two strings, as in ajson.
+    (
+        "'X' + 2",
+        "",
+        4,
+        "two numbers or two strings, got string and number",
+    ),
+    ("'n=' + 5", "", 5, "convert with string(...)"),
+    ("1.5 + 'x'", "", 4, "got number and string"),
+    ("'x' + $.missing", "", 4, "got string and null"),
+    ("'tags: ' + $.user.tags", "", 9, "got string and array"),
+    ("true + 1", "", 5, "got bool and number"),
+    // A sign belongs to a number, not to another sign.
+    ("++2", "", 1, "unexpected '+' after unary '+'"),
+    ("--2", "", 1, "unexpected '-' after unary '-'"),
+    ("- - 3", "", 2, "unexpected '-' after unary '-'"),
+    ("-+1", "", 1, "unexpected '+' after unary '-'"),
+    ("1 + +-2", "", 5, "unexpected '-' after unary '+'"),
+    // join() and contains() on strings take strings only.
+    (
+        "join($.items, ', ')",
+        "",
+        0,
+        "array of strings, element 0 is number",
+    ),
+    (
+        "join($.user.tags, 1)",
+        "",
+        0,
+        "join() expects a string, got number",
+    ),
+    (
+        "join('abc', ',')",
+        "",
+        0,
+        "join() expects an array of strings, got string",
+    ),
+    (
+        "contains('hello', 1)",
+        "",
+        0,
+        "string to look for in a string, got number",
+    ),
+    (
+        "contains(123, '1')",
+        "",
+        0,
+        "contains() expects a string, an array or an object",
+    ),
 ];
 
 #[test]

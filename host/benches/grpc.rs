@@ -42,10 +42,10 @@ fn engine() -> EngineConfig {
     }
 }
 
-async fn runtime(remote: Option<Arc<dyn tinyhost::runtime::RemoteModules>>) -> Runtime {
+async fn runtime(remote: Option<Arc<dyn tinyhost::flow::remote::RemoteModules>>) -> Runtime {
     Runtime::start(RuntimeConfig {
         engine: engine(),
-        component_paths: vec![PathBuf::from(env!("TINYHOST_TESTKIT_WASM"))],
+        component_paths: vec![PathBuf::from(tinyhost::guests::TESTKIT_WASM)],
         remote,
         ..RuntimeConfig::default()
     })

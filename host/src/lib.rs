@@ -1,41 +1,27 @@
 //! tinyhost: one universal execution plane for Tiny Systems flows, in which every
 //! component — the built-ins included — is a sandboxed WebAssembly component.
 //!
-//! The crate reads like the data flow of a message (see `README.md`):
-//! [`manifest`] parses TinyNode/TinySignal resources, [`source`] feeds them from a folder,
-//! [`runtime`] applies them, [`scheduler`] routes each message along edges through
-//! [`mapping`] into a node's component, [`pool`] lends it a wasm instance created by
-//! [`engine`] from a component in the [`registry`], and [`host_api`] is what the guest can
-//! call back (blocking `output`, metadata, timers). In a cluster, [`operator`] feeds the
-//! same runtime from [`crd`] objects (TinyNode, TinyModule, TinySignal) instead of a folder.
+//! This crate is the `tinyhost` binary ([`cli`], one module per subcommand) and the
+//! public API of the layers it is built from, re-exported under one name so programs and
+//! tests that embed the host need one dependency. See `docs/architecture.md` for the
+//! layers: [`wasm`] (engine, limits, pools), [`sandbox`] (inline programs),
+//! [`capabilities`] (what a component may call), [`flow`] (nodes, router, apply, drive
+//! loop), [`grpc`] (other modules) and [`operator`] (the cluster).
 
 #![warn(missing_docs)]
 
-pub mod bindings;
 pub mod cli;
-pub mod crd;
-pub mod engine;
-pub mod error;
-pub mod events;
-pub mod grpc;
-pub mod guest_stderr;
-pub mod host_api;
-pub mod manifest;
-pub mod mapping;
-pub mod metrics;
-pub mod node;
-pub mod operator;
-pub mod pool;
-pub mod registry;
-pub mod runtime;
-pub mod sandbox;
-pub mod scheduler;
-pub mod snapshot;
-pub mod source;
-pub mod state;
-pub mod timers;
-pub mod toolchains;
 
-pub use error::{CallError, LoadError, ManifestError};
-pub use events::Event;
-pub use runtime::{Runtime, RuntimeConfig};
+pub use tinyhost_capabilities as capabilities;
+pub use tinyhost_flow as flow;
+pub use tinyhost_grpc as grpc;
+pub use tinyhost_guests as guests;
+pub use tinyhost_operator as operator;
+pub use tinyhost_sandbox as sandbox;
+pub use tinyhost_wasm as wasm;
+
+pub use tinyhost_flow::{CallError, Event, LoadError, ManifestError, Runtime, RuntimeConfig};
+pub use tinyhost_flow::{apply, events, manifest, node, runtime, source, status};
+pub use tinyhost_operator::{crd, metrics};
+pub use tinyhost_sandbox::snapshot;
+pub use tinyhost_wasm::{engine, registry};

@@ -210,7 +210,7 @@ fn call_example(data: &str) -> std::process::Output {
             "--data",
             data,
             "--components",
-            env!("TINYHOST_GREETER_WASM"),
+            tinyhost::guests::GREETER_WASM,
         ])
         .output()
         .expect("runs")

@@ -7,7 +7,8 @@ mod support;
 use std::sync::Arc;
 
 use tinyhost::engine::{EngineConfig, HostEngine};
-use tinyhost::registry::{ComponentSource, Registry};
+use tinyhost::flow::components::load_standalone;
+use tinyhost::registry::ComponentSource;
 
 #[tokio::test]
 async fn bad_files_are_named_and_the_rest_still_loads() {
@@ -16,10 +17,10 @@ async fn bad_files_are_named_and_the_rest_still_loads() {
     std::fs::write(dir.path().join("core.wasm"), b"\0asm\x01\0\0\0").expect("write");
     std::fs::copy(support::testkit(), dir.path().join("testkit.wasm")).expect("copy");
     let engine = HostEngine::new(support::engine_config()).expect("engine");
-    let registry = Registry::load(
+    let registry = load_standalone(
         &engine,
         &[
-            ComponentSource::builtins(),
+            tinyhost::guests::builtins(),
             ComponentSource::Path(dir.path().into()),
         ],
     )
@@ -49,7 +50,7 @@ async fn a_component_without_the_world_is_rejected() {
     // A valid component that exports nothing.
     std::fs::write(dir.path().join("empty.wasm"), b"\0asm\x0d\0\x01\0").expect("write");
     let engine = HostEngine::new(support::engine_config()).expect("engine");
-    let registry = Registry::load(&engine, &[ComponentSource::Path(dir.path().into())])
+    let registry = load_standalone(&engine, &[ComponentSource::Path(dir.path().into())])
         .await
         .expect("load");
     let errors: Vec<String> = registry.errors().iter().map(|e| e.to_string()).collect();
@@ -67,12 +68,12 @@ async fn a_restart_loads_precompiled_components_from_disk() {
         ..support::engine_config()
     };
     let first = HostEngine::new(config.clone()).expect("engine");
-    Registry::load(&first, &[ComponentSource::builtins()])
+    load_standalone(&first, &[tinyhost::guests::builtins()])
         .await
         .expect("load");
     assert_eq!(first.cache_stats().compiles, 1);
     let second: Arc<HostEngine> = HostEngine::new(config).expect("engine");
-    Registry::load(&second, &[ComponentSource::builtins()])
+    load_standalone(&second, &[tinyhost::guests::builtins()])
         .await
         .expect("load");
     let stats = second.cache_stats();

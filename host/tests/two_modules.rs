@@ -26,7 +26,7 @@ fn start_module_b_with(address: &str, extra: &[&str]) -> KillOnDrop {
         .args(["--grpc-server-bind-address", address, "--no-watch"])
         .args(extra)
         .arg("--components")
-        .arg(env!("TINYHOST_GREETER_WASM"))
+        .arg(tinyhost::guests::GREETER_WASM)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

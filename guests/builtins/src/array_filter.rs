@@ -9,8 +9,11 @@
 //! wrote down.
 
 use serde::{Deserialize, Serialize};
+use tinyhost_sdk::ports::{self, Pair};
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{
+    ComponentDef, ErrorPort, Failure, Node, PortDef, Value, expr, json, output, with_context,
+};
 
 use crate::group_by::go_format;
 
@@ -36,8 +39,7 @@ pub const COMPONENT: ComponentDef = ComponentDef {
     },
 };
 
-const REQUEST: &str = "request";
-const RESULT: &str = "result";
+const PORTS: Pair = Pair::REQUEST_RESULT;
 
 /// Settings as upstream names them.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -56,12 +58,15 @@ struct Request {
     query: Option<String>,
 }
 
-struct ArrayFilter {
-    settings: Settings,
+impl Settings {
+    /// Upstream leaves a `null` context out of its error messages.
+    fn error_port(&self) -> ErrorPort {
+        ErrorPort::new(self.enable_error_port).omit_null_context()
+    }
 }
 
-fn context_schema() -> Schema {
-    Schema::any("Context").title("Context").configurable()
+struct ArrayFilter {
+    settings: Settings,
 }
 
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
@@ -83,7 +88,7 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
                 .description("Send errors to the error port instead of failing"),
         );
     let request_schema = Schema::object("Request")
-        .prop("context", context_schema().description("Passed through to the result"))
+        .prop("context", Schema::context().description("Passed through to the result"))
         .required_prop(
             "array",
             Schema::array(Schema::any("Item"))
@@ -97,7 +102,7 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
             ),
         );
     let result_schema = Schema::object("Result")
-        .prop("context", context_schema())
+        .prop("context", Schema::context())
         .prop(
             "items",
             Schema::array(Schema::any("Item"))
@@ -116,36 +121,17 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
                 .title("Total")
                 .description("How many items were examined"),
         );
-    let error_schema = Schema::object("Error")
-        .prop("context", context_schema())
-        .prop("error", Schema::string().title("Error"));
-
-    let mut defs = vec![
-        ports::target(
-            REQUEST,
-            "Request",
-            Position::Left,
-            json!({"array": null, "query": ""}),
-            &request_schema,
-        ),
-        ports::source(
-            RESULT,
-            "Result",
-            Position::Right,
-            json!({"items": null, "count": 0, "total": 0}),
-            &result_schema,
-        ),
-        ports::settings(tinyhost_sdk::encode(&settings), &settings_schema),
-    ];
-    if settings.enable_error_port {
-        defs.push(ports::source(
-            ports::ERROR,
-            "Error",
-            Position::Bottom,
-            json!({"error": ""}),
-            &error_schema,
-        ));
-    }
+    let mut defs = Vec::from(PORTS.ports(
+        json!({"array": null, "query": ""}),
+        &request_schema,
+        json!({"items": null, "count": 0, "total": 0}),
+        &result_schema,
+    ));
+    defs.push(ports::settings(
+        tinyhost_sdk::encode(&settings),
+        &settings_schema,
+    ));
+    defs.extend(settings.error_port().port(&Schema::context()));
     Ok(defs)
 }
 
@@ -164,41 +150,13 @@ fn go_type(value: &Value) -> &'static str {
 /// Whether `item` satisfies `query`; an error when it cannot be evaluated or does not
 /// answer with a boolean.
 fn matches(item: &Value, query: &str) -> Result<bool, String> {
-    match host::eval(query, item).map_err(|f| f.message)? {
+    match expr::eval(query, item).map_err(|f| f.message)? {
         Value::Bool(kept) => Ok(kept),
         other => Err(format!(
             "predicate answered {} ({}), not true or false",
             go_format(&other),
             go_type(&other)
         )),
-    }
-}
-
-/// `{context, ...}` with the context left out when it is `null`, as upstream's
-/// `omitempty` does.
-fn with_context(context: Value, rest: Value) -> Value {
-    match rest {
-        Value::Object(fields) if !context.is_null() => {
-            let mut out = serde_json::Map::new();
-            out.insert("context".to_string(), context);
-            out.extend(fields);
-            Value::Object(out)
-        }
-        other => other,
-    }
-}
-
-impl ArrayFilter {
-    /// Fails the call, or emits on `error` when the error port is enabled.
-    fn fail(&self, context: Value, message: String) -> Result<Option<Value>, Failure> {
-        if self.settings.enable_error_port {
-            host::output(
-                ports::ERROR,
-                &with_context(context, json!({ "error": message })),
-            )
-        } else {
-            Err(Failure::permanent(message))
-        }
     }
 }
 
@@ -209,16 +167,17 @@ impl Node for ArrayFilter {
     }
 
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
-        if port != REQUEST {
+        if port != PORTS.target {
             return Err(Failure::permanent(format!("unknown port: {port}")));
         }
         let req: Request = tinyhost_sdk::decode("message", payload)?;
         let query = req.query.unwrap_or_default();
         if query.is_empty() {
-            return self.fail(
+            return self.settings.error_port().fail(
                 req.context,
-                "query is required — a filter with no predicate is the array it was given"
-                    .to_string(),
+                Failure::permanent(
+                    "query is required — a filter with no predicate is the array it was given",
+                ),
             );
         }
         let array = req.array.unwrap_or_default();
@@ -230,19 +189,19 @@ impl Node for ArrayFilter {
                 Ok(false) => {}
                 Err(_) if self.settings.skip_unevaluable => {}
                 Err(e) => {
-                    return self.fail(
+                    return self.settings.error_port().fail(
                         req.context,
-                        format!(
+                        Failure::permanent(format!(
                             "query {query:?} could not be evaluated against item {index}: {e} — check the \
                              field name, or turn on skipUnevaluable if the array is ragged"
-                        ),
+                        )),
                     );
                 }
             }
         }
         let count = items.len();
-        host::output(
-            RESULT,
+        output::output(
+            PORTS.source,
             &with_context(
                 req.context,
                 json!({ "items": items, "count": count, "total": total }),

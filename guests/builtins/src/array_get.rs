@@ -5,8 +5,11 @@
 //! or, with `enableErrorPort`, goes out on `error` as `{context, error}` instead.
 
 use serde::{Deserialize, Serialize};
+use tinyhost_sdk::ports::{self, Pair};
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{
+    ComponentDef, ErrorPort, Failure, Node, PortDef, Value, json, output, with_context,
+};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -25,8 +28,7 @@ pub const COMPONENT: ComponentDef = ComponentDef {
     },
 };
 
-const REQUEST: &str = "request";
-const RESULT: &str = "result";
+const PORTS: Pair = Pair::REQUEST_RESULT;
 
 /// Settings as upstream names them.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -45,12 +47,15 @@ struct Request {
     index: Value,
 }
 
-struct ArrayGet {
-    settings: Settings,
+impl Settings {
+    /// Upstream leaves a `null` context out of its error messages.
+    fn error_port(&self) -> ErrorPort {
+        ErrorPort::new(self.enable_error_port).omit_null_context()
+    }
 }
 
-fn context_schema() -> Schema {
-    Schema::any("Context").title("Context").configurable()
+struct ArrayGet {
+    settings: Settings,
 }
 
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
@@ -64,7 +69,7 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
     let request_schema = Schema::object("Request")
         .prop(
             "context",
-            context_schema().description("Passed through to the output"),
+            Schema::context().description("Passed through to the output"),
         )
         .required_prop(
             "array",
@@ -80,7 +85,7 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
                 .description("Number of the element, from 1"),
         );
     let result_schema = Schema::object("Result")
-        .prop("context", context_schema())
+        .prop("context", Schema::context())
         .prop("item", Schema::any("Item").title("Item").configurable())
         .prop(
             "index",
@@ -88,36 +93,17 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
                 .title("Index")
                 .description("Number of the element returned, from 1"),
         );
-    let error_schema = Schema::object("Error")
-        .prop("context", context_schema())
-        .prop("error", Schema::string().title("Error"));
-
-    let mut defs = vec![
-        ports::settings(tinyhost_sdk::encode(&settings), &settings_schema),
-        ports::target(
-            REQUEST,
-            "Request",
-            Position::Left,
-            json!({"array": ["first", "second", "third"], "index": 1}),
-            &request_schema,
-        ),
-        ports::source(
-            RESULT,
-            "Result",
-            Position::Right,
-            json!({"item": "first", "index": 1}),
-            &result_schema,
-        ),
-    ];
-    if settings.enable_error_port {
-        defs.push(ports::source(
-            ports::ERROR,
-            "Error",
-            Position::Bottom,
-            json!({"error": ""}),
-            &error_schema,
-        ));
-    }
+    let mut defs = vec![ports::settings(
+        tinyhost_sdk::encode(&settings),
+        &settings_schema,
+    )];
+    defs.extend(PORTS.ports(
+        json!({"array": ["first", "second", "third"], "index": 1}),
+        &request_schema,
+        json!({"item": "first", "index": 1}),
+        &result_schema,
+    ));
+    defs.extend(settings.error_port().port(&Schema::context()));
     Ok(defs)
 }
 
@@ -143,34 +129,6 @@ fn as_index(value: &Value) -> Result<i64, Failure> {
     }
 }
 
-/// `{context, ...}` with the context left out when it is `null`, as upstream's
-/// `omitempty` does.
-fn with_context(context: Value, rest: Value) -> Value {
-    match rest {
-        Value::Object(fields) if !context.is_null() => {
-            let mut out = serde_json::Map::new();
-            out.insert("context".to_string(), context);
-            out.extend(fields);
-            Value::Object(out)
-        }
-        other => other,
-    }
-}
-
-impl ArrayGet {
-    /// Fails the call, or emits on `error` when the error port is enabled.
-    fn fail(&self, context: Value, message: String) -> Result<Option<Value>, Failure> {
-        if self.settings.enable_error_port {
-            host::output(
-                ports::ERROR,
-                &with_context(context, json!({ "error": message })),
-            )
-        } else {
-            Err(Failure::permanent(message))
-        }
-    }
-}
-
 impl Node for ArrayGet {
     fn on_settings(&mut self, settings: Value) -> Result<(), Failure> {
         self.settings = tinyhost_sdk::decode_settings::<Settings>(Some(&settings))?;
@@ -178,31 +136,35 @@ impl Node for ArrayGet {
     }
 
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
-        if port != REQUEST {
+        if port != PORTS.target {
             return Err(Failure::permanent(format!("unknown port: {port}")));
         }
         let req: Request = tinyhost_sdk::decode("request", payload)?;
         let index = as_index(&req.index)?;
         let array = req.array.unwrap_or_default();
+        let errors = self.settings.error_port();
         if array.is_empty() {
-            return self.fail(
+            return errors.fail(
                 req.context,
-                "array is empty — run a list command first".to_string(),
+                Failure::permanent("array is empty — run a list command first"),
             );
         }
         if index < 1 {
-            return self.fail(req.context, format!("index must be >= 1, got {index}"));
+            return errors.fail(
+                req.context,
+                Failure::permanent(format!("index must be >= 1, got {index}")),
+            );
         }
         let position = usize::try_from(index - 1).unwrap_or(usize::MAX);
         let len = array.len();
         match array.into_iter().nth(position) {
-            Some(item) => host::output(
-                RESULT,
+            Some(item) => output::output(
+                PORTS.source,
                 &with_context(req.context, json!({ "item": item, "index": index })),
             ),
-            None => self.fail(
+            None => errors.fail(
                 req.context,
-                format!("item #{index} not found — list has {len} item(s)"),
+                Failure::permanent(format!("item #{index} not found — list has {len} item(s)")),
             ),
         }
     }

@@ -3,8 +3,9 @@
 //! items in order and needs to stop as soon as one of them fails.
 
 use serde::Deserialize;
+use tinyhost_sdk::ports::Pair;
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Value, json, output};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -23,8 +24,7 @@ pub const COMPONENT: ComponentDef = ComponentDef {
     create: || Box::new(ArraySplit),
 };
 
-const IN: &str = "in";
-const OUT: &str = "out";
+const PORTS: Pair = Pair::IN_OUT;
 
 /// The `in` message; a missing or `null` array is an empty one, as in upstream.
 #[derive(Debug, Default, Deserialize)]
@@ -72,22 +72,12 @@ fn port_defs(_settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
                 .title("Total")
                 .description("Length of the array"),
         );
-    Ok(vec![
-        ports::target(
-            IN,
-            "In",
-            Position::Left,
-            json!({"context": null, "array": null}),
-            &in_schema,
-        ),
-        ports::source(
-            OUT,
-            "Out",
-            Position::Right,
-            json!({"context": null, "item": null, "index": 0, "total": 0}),
-            &out_schema,
-        ),
-    ])
+    Ok(Vec::from(PORTS.ports(
+        json!({"context": null, "array": null}),
+        &in_schema,
+        json!({"context": null, "item": null, "index": 0, "total": 0}),
+        &out_schema,
+    )))
 }
 
 impl Node for ArraySplit {
@@ -96,7 +86,7 @@ impl Node for ArraySplit {
     }
 
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
-        if port != IN {
+        if port != PORTS.target {
             return Err(Failure::permanent(format!("unknown port: {port}")));
         }
         let msg: InMessage = tinyhost_sdk::decode("message", payload)?;
@@ -105,8 +95,8 @@ impl Node for ArraySplit {
         for (index, item) in items.into_iter().enumerate() {
             // Downstream responses are not collected: the split answers for the whole
             // iteration, and only a failure says something about it.
-            host::output(
-                OUT,
+            output::output(
+                PORTS.source,
                 &json!({ "context": msg.context, "item": item, "index": index, "total": total }),
             )?;
         }

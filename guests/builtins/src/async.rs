@@ -7,8 +7,9 @@
 //! sender down rather than piling up unbounded work in the host.
 
 use serde::{Deserialize, Serialize};
+use tinyhost_sdk::ports::{self, Pair};
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Value, json, output};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -28,8 +29,7 @@ pub const COMPONENT: ComponentDef = ComponentDef {
     },
 };
 
-const IN: &str = "in";
-const OUT: &str = "out";
+const PORTS: Pair = Pair::IN_OUT;
 const DEFAULT_MAX_CONCURRENCY: u32 = 100;
 
 /// Settings as upstream names them.
@@ -91,22 +91,16 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
             .description("Passthrough: the message, unchanged")
             .configurable(),
     );
+    let [input, out] = PORTS.ports(
+        json!({"context": null}),
+        &in_schema,
+        json!({"context": null}),
+        &out_schema,
+    );
     Ok(vec![
         ports::settings(tinyhost_sdk::encode(&settings), &settings_schema),
-        ports::target(
-            IN,
-            "In",
-            Position::Left,
-            json!({"context": null}),
-            &in_schema,
-        ),
-        ports::source(
-            OUT,
-            "Out",
-            Position::Right,
-            json!({"context": null}),
-            &out_schema,
-        ),
+        input,
+        out,
     ])
 }
 
@@ -117,16 +111,16 @@ impl Node for Async {
     }
 
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
-        if port != IN {
+        if port != PORTS.target {
             return Err(Failure::permanent(format!("port {port} is not supported")));
         }
         let msg: InMessage = tinyhost_sdk::decode("message", payload)?;
         let out = json!({ "context": msg.context });
-        if host::detached_in_flight() >= self.settings.limit() {
+        if output::detached_in_flight() >= self.settings.limit() {
             // Every background slot is busy: deliver inline so the sender feels the load.
-            return host::output(OUT, &out);
+            return output::output(PORTS.source, &out);
         }
-        host::output_detached(OUT, &out)?;
+        output::output_detached(PORTS.source, &out)?;
         Ok(None)
     }
 }

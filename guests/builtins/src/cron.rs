@@ -14,9 +14,12 @@
 //! as long as the glue around a date library would be. Times are UTC, the host's clock.
 
 use serde::Deserialize;
-use tinyhost_sdk::host::LogLevel;
+use tinyhost_sdk::control::{self, Button};
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{
+    ComponentDef, Failure, Node, PortDef, Position, Value, json, log, metadata, node_info, output,
+    ports, timers,
+};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -97,41 +100,22 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
                 .description("Cron expression (e.g. '*/5 * * * *' every 5 minutes, '0 9 * * 1-5' 9:00 on weekdays)")
                 .with("default", json!(DEFAULT_SCHEDULE)),
         );
-    // Upstream swaps between a "stopped" and a "running" control schema; ports here are a
-    // function of the settings alone, so one schema carries both forms and the published
-    // control state says which applies.
-    let control_schema = Schema::object("Control")
-        .required_prop("context", Schema::any("Context").title("Context"))
-        .required_prop(
-            "schedule",
-            Schema::string()
-                .title("Schedule")
-                .description("Cron expression"),
-        )
-        .prop(
-            "nextRun",
-            Schema::string()
-                .title("Next Run")
-                .with("readonly", json!(true)),
-        )
-        .prop(
-            "status",
-            Schema::string()
-                .title("Status")
-                .with("readonly", json!(true)),
-        )
-        .prop(
-            "start",
-            Schema::boolean()
-                .title("Start")
-                .with("format", json!("button")),
-        )
-        .prop(
-            "stop",
-            Schema::boolean()
-                .title("Stop")
-                .with("format", json!("button")),
-        );
+    let control_schema = control::start_stop_schema(
+        Schema::object("Control")
+            .required_prop("context", Schema::any("Context").title("Context"))
+            .required_prop(
+                "schedule",
+                Schema::string()
+                    .title("Schedule")
+                    .description("Cron expression"),
+            )
+            .prop(
+                "nextRun",
+                Schema::string()
+                    .title("Next Run")
+                    .with("readonly", json!(true)),
+            ),
+    );
     let out_schema = Schema::any("Context").title("Context");
     let stopped = stopped_state(&settings.context, &settings.schedule, None);
     Ok(vec![
@@ -145,53 +129,41 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
 }
 
 fn stopped_state(context: &Value, schedule: &str, error: Option<&str>) -> Value {
-    json!({
-        "context": context,
-        "schedule": schedule,
-        "status": error.unwrap_or("Not running"),
-        "start": true,
-    })
+    control::stopped_state(json!({ "context": context, "schedule": schedule }), error)
 }
 
 fn running_state(context: &Value, schedule: &str, next_ms: u64) -> Value {
-    json!({
+    control::running_state(json!({
         "context": context,
         "schedule": schedule,
         "nextRun": rfc3339(next_ms),
-        "status": "Running",
-        "stop": true,
-    })
+    }))
 }
 
 /// Publishes the control state; a failure to show it must not fail the action itself.
 fn publish(state: &Value) {
-    if let Err(e) = host::output(ports::CONTROL, state) {
-        host::log(
-            LogLevel::Warn,
-            &format!("cron: cannot publish control state: {}", e.message),
-        );
-    }
+    control::publish("cron", state);
 }
 
 fn is_running() -> bool {
-    host::metadata_get(KEY_RUNNING).is_some()
+    metadata::get(KEY_RUNNING).is_some()
 }
 
 /// Milliseconds from now until `at`.
 fn wait_until(at: u64) -> u64 {
-    at.saturating_sub(host::now_ms())
+    at.saturating_sub(timers::now_ms())
 }
 
 impl Cron {
     /// The context in force: the one recorded at Start, else the settings' one.
     fn context(&self) -> Value {
-        host::metadata_get(KEY_CONTEXT)
+        metadata::get(KEY_CONTEXT)
             .and_then(|text| serde_json::from_str(&text).ok())
             .unwrap_or_else(|| self.settings.context.clone())
     }
 
     fn schedule_text(&self) -> String {
-        host::metadata_get(KEY_SCHEDULE).unwrap_or_else(|| self.settings.schedule.clone())
+        metadata::get(KEY_SCHEDULE).unwrap_or_else(|| self.settings.schedule.clone())
     }
 
     /// The next fire time of `text` after `after_ms`, or why there is none.
@@ -212,21 +184,21 @@ impl Cron {
             .context
             .filter(|c| !c.is_null())
             .unwrap_or_else(|| self.settings.context.clone());
-        let next = match Self::next_fire(&schedule, host::now_ms()) {
+        let next = match Self::next_fire(&schedule, timers::now_ms()) {
             Ok(next) => next,
             Err(message) => {
-                host::metadata_set(KEY_ERROR, Some(&message));
+                metadata::set(KEY_ERROR, Some(&message));
                 if !is_running() {
                     publish(&stopped_state(&context, &schedule, Some(&message)));
                 }
                 return Err(Failure::permanent(message));
             }
         };
-        host::metadata_set(KEY_RUNNING, Some("true"));
-        host::metadata_set(KEY_SCHEDULE, Some(&schedule));
-        host::metadata_set(KEY_CONTEXT, Some(&context.to_string()));
-        host::metadata_set(KEY_ERROR, None);
-        host::set_timer(FIRE, wait_until(next));
+        metadata::set(KEY_RUNNING, Some("true"));
+        metadata::set(KEY_SCHEDULE, Some(&schedule));
+        metadata::set(KEY_CONTEXT, Some(&context.to_string()));
+        metadata::set(KEY_ERROR, None);
+        timers::set_timer(FIRE, wait_until(next));
         publish(&running_state(&context, &schedule, next));
         Ok(())
     }
@@ -234,12 +206,12 @@ impl Cron {
     /// Stops the schedule and shows why (`error`) or that it was asked to.
     fn stop(&mut self, error: Option<&str>) {
         let (context, schedule) = (self.context(), self.schedule_text());
-        host::cancel_timer(FIRE);
+        timers::cancel_timer(FIRE);
         for key in [KEY_RUNNING, KEY_SCHEDULE, KEY_CONTEXT, KEY_ERROR] {
-            host::metadata_set(key, None);
+            metadata::set(key, None);
         }
         if let Some(message) = error {
-            host::metadata_set(KEY_ERROR, Some(message));
+            metadata::set(KEY_ERROR, Some(message));
         }
         publish(&stopped_state(&context, &schedule, error));
     }
@@ -250,7 +222,7 @@ impl Cron {
         let schedule = self.schedule_text();
         match Self::next_fire(&schedule, after_ms) {
             Ok(next) => {
-                host::set_timer(FIRE, wait_until(next));
+                timers::set_timer(FIRE, wait_until(next));
                 publish(&running_state(&self.context(), &schedule, next));
             }
             Err(message) => self.stop(Some(&message)),
@@ -265,42 +237,37 @@ impl Node for Cron {
     }
 
     fn on_control(&mut self, control: Value) -> Result<Option<Value>, Failure> {
-        if !host::is_leader() {
+        if !node_info::is_leader() {
             return Ok(None);
         }
-        // serde would also read a struct from an array, by position: refuse anything
-        // but an object, as a form submission always is one.
-        if !control.is_object() {
-            return Err(Failure::permanent(
-                "invalid control message: expected an object",
-            ));
-        }
-        let control: Control = tinyhost_sdk::decode("control message", control)?;
-        if control.stop {
-            self.stop(None);
-        } else if control.start {
-            self.start(control)?;
-        } else if let Some(context) = control.context.filter(|_| is_running()) {
-            // The running form carries no Start flag: a context sent to a running cron
-            // (a credential typed in later, say) applies from the next fire on.
-            if context != self.context() {
-                host::metadata_set(KEY_CONTEXT, Some(&context.to_string()));
-                self.arm(host::now_ms());
+        let control: Control = control::decode(control)?;
+        match Button::from_flags(control.start, control.stop) {
+            Button::Stop => self.stop(None),
+            Button::Start => self.start(control)?,
+            Button::Neither => {
+                // The running form carries no Start flag: a context sent to a running cron
+                // (a credential typed in later, say) applies from the next fire on.
+                if let Some(context) = control.context.filter(|_| is_running())
+                    && context != self.context()
+                {
+                    metadata::set(KEY_CONTEXT, Some(&context.to_string()));
+                    self.arm(timers::now_ms());
+                }
             }
         }
         Ok(None)
     }
 
     fn on_reconcile(&mut self) -> Result<(), Failure> {
-        if !host::is_leader() {
+        if !node_info::is_leader() {
             return Ok(());
         }
         if is_running() {
             // Same schedule, same clock, same moment: re-arming is harmless when the timer
             // is pending and resumes the cron when it is not (after a restart).
-            self.arm(host::now_ms());
+            self.arm(timers::now_ms());
         } else {
-            let error = host::metadata_get(KEY_ERROR);
+            let error = metadata::get(KEY_ERROR);
             publish(&stopped_state(
                 &self.settings.context,
                 &self.settings.schedule,
@@ -314,16 +281,16 @@ impl Node for Cron {
         if id != FIRE || !is_running() {
             return Ok(());
         }
-        if let Err(e) = host::output(OUT, &self.context()) {
-            host::log(
-                LogLevel::Warn,
-                &format!("cron: downstream error on out port: {}", e.message),
-            );
+        if let Err(e) = output::output(OUT, &self.context()) {
+            log::warn(&format!(
+                "cron: downstream error on out port: {}",
+                e.message
+            ));
         }
         if is_running() {
             // A second past now: a timer that fires a little early must not fire again
             // for the same minute.
-            self.arm(host::now_ms().saturating_add(1000));
+            self.arm(timers::now_ms().saturating_add(1000));
         }
         Ok(())
     }

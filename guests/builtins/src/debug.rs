@@ -2,7 +2,7 @@
 //! credential-shaped fields masked, because what it shows is stored and displayed.
 
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, json, output, ports};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -59,7 +59,7 @@ impl Node for Debug {
         if port != IN {
             return Err(Failure::permanent(format!("unknown port: {port}")));
         }
-        host::output(
+        output::output(
             ports::CONTROL,
             &json!({ "context": mask_secrets("", payload) }),
         )?;

@@ -3,8 +3,9 @@
 //! components around them. The wait blocks the sender, as upstream's does.
 
 use serde::Deserialize;
+use tinyhost_sdk::ports::Pair;
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Value, json, output, timers};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -19,8 +20,7 @@ pub const COMPONENT: ComponentDef = ComponentDef {
     create: || Box::new(Delay),
 };
 
-const IN: &str = "in";
-const OUT: &str = "out";
+const PORTS: Pair = Pair::IN_OUT;
 
 /// The `in` message. `delay` is read as a number so that an edge expression producing
 /// `100.0` works as well as `100`; fractions of a millisecond are dropped.
@@ -51,22 +51,12 @@ fn port_defs(_settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
             .description("Passthrough: the message, unchanged")
             .configurable(),
     );
-    Ok(vec![
-        ports::target(
-            IN,
-            "In",
-            Position::Left,
-            json!({"context": null, "delay": 1000}),
-            &in_schema,
-        ),
-        ports::source(
-            OUT,
-            "Out",
-            Position::Right,
-            json!({"context": null}),
-            &out_schema,
-        ),
-    ])
+    Ok(Vec::from(PORTS.ports(
+        json!({"context": null, "delay": 1000}),
+        &in_schema,
+        json!({"context": null}),
+        &out_schema,
+    )))
 }
 
 impl Node for Delay {
@@ -75,7 +65,7 @@ impl Node for Delay {
     }
 
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
-        if port != IN {
+        if port != PORTS.target {
             return Err(Failure::permanent(format!("unknown port: {port}")));
         }
         let msg: Request = tinyhost_sdk::decode("message", payload)?;
@@ -88,7 +78,7 @@ impl Node for Delay {
             }
             None => return Err(Failure::permanent("invalid delay: `delay` is missing")),
         };
-        host::sleep_ms(delay);
-        host::output(OUT, &json!({ "context": msg.context }))
+        timers::sleep_ms(delay);
+        output::output(PORTS.source, &json!({ "context": msg.context }))
     }
 }

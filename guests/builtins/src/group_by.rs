@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use tinyhost_sdk::ports::Pair;
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Value, json, output, with_context};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -25,8 +26,7 @@ pub const COMPONENT: ComponentDef = ComponentDef {
     create: || Box::new(GroupBy),
 };
 
-const IN: &str = "in";
-const OUT: &str = "out";
+const PORTS: Pair = Pair::IN_OUT;
 
 /// The `in` message; a missing or `null` item list is an empty one.
 #[derive(Debug, Default, Deserialize)]
@@ -96,28 +96,18 @@ fn port_defs(_settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
                 .title("Total")
                 .description("How many items were grouped"),
         );
-    Ok(vec![
-        ports::target(
-            IN,
-            "In",
-            Position::Left,
-            json!({"context": null, "items": null, "groupByPath": ""}),
-            &in_schema,
-        ),
-        ports::source(
-            OUT,
-            "Out",
-            Position::Right,
-            json!({
-                "groups": [
-                    {"key": "group-a", "items": [], "count": 2},
-                    {"key": "group-b", "items": [], "count": 1}
-                ],
-                "total": 3
-            }),
-            &out_schema,
-        ),
-    ])
+    Ok(Vec::from(PORTS.ports(
+        json!({"context": null, "items": null, "groupByPath": ""}),
+        &in_schema,
+        json!({
+            "groups": [
+                {"key": "group-a", "items": [], "count": 2},
+                {"key": "group-b", "items": [], "count": 1}
+            ],
+            "total": 3
+        }),
+        &out_schema,
+    )))
 }
 
 /// The group key of `item`: the value at `parts`, printed as Go's `%v` prints it; empty
@@ -203,7 +193,7 @@ impl Node for GroupBy {
     }
 
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
-        if port != IN {
+        if port != PORTS.target {
             return Err(Failure::permanent(format!("unknown port: {port}")));
         }
         let msg: InMessage = tinyhost_sdk::decode("message", payload)?;
@@ -232,11 +222,7 @@ impl Node for GroupBy {
             .collect();
 
         // Upstream omits an empty context (`omitempty`).
-        let out = if msg.context.is_null() {
-            json!({ "groups": groups, "total": total })
-        } else {
-            json!({ "context": msg.context, "groups": groups, "total": total })
-        };
-        host::output(OUT, &out)
+        let out = with_context(msg.context, json!({ "groups": groups, "total": total }));
+        output::output(PORTS.source, &out)
     }
 }

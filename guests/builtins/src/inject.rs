@@ -9,7 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{
+    ComponentDef, ErrorPort, Failure, Node, PortDef, Position, Value, json, metadata, output, ports,
+};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -57,12 +59,16 @@ struct Message {
     context: Value,
 }
 
-struct Inject {
-    settings: Settings,
+impl Settings {
+    /// The error port exists for `configRequired`: it is where messages without a
+    /// configuration go.
+    fn error_port(&self) -> ErrorPort {
+        ErrorPort::new(self.config_required).schema_name("ErrorOutput")
+    }
 }
 
-fn context_schema() -> Schema {
-    Schema::any("Context").title("Context").configurable()
+struct Inject {
+    settings: Settings,
 }
 
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
@@ -82,20 +88,16 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
     );
     let message_schema = Schema::object("Message").prop(
         "context",
-        context_schema().description("Passed through for correlation"),
+        Schema::context().description("Passed through for correlation"),
     );
     let output_schema = Schema::object("Output")
-        .prop("context", context_schema())
+        .prop("context", Schema::context())
         .prop(
             "config",
             Schema::any("Data")
                 .title("Config")
                 .description("The stored configuration"),
         );
-    let error_schema = Schema::object("ErrorOutput")
-        .prop("context", context_schema())
-        .prop("error", Schema::string().title("Error"));
-
     let mut defs = vec![
         ports::settings(tinyhost_sdk::encode(&settings), &settings_schema),
         ports::target(
@@ -120,21 +122,13 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
             &output_schema,
         ),
     ];
-    if settings.config_required {
-        defs.push(ports::source(
-            ports::ERROR,
-            "Error",
-            Position::Bottom,
-            json!({"context": null, "error": ""}),
-            &error_schema,
-        ));
-    }
+    defs.extend(settings.error_port().port(&Schema::context()));
     Ok(defs)
 }
 
 /// The stored configuration; anything unreadable counts as not set, as upstream treats it.
 fn load_config() -> Value {
-    host::metadata_get(STATE_KEY)
+    metadata::get(STATE_KEY)
         .and_then(|encoded| base64_decode(&encoded))
         .and_then(|raw| serde_json::from_slice(&raw).ok())
         .unwrap_or(Value::Null)
@@ -150,7 +144,7 @@ impl Node for Inject {
         match port {
             CONFIG => {
                 let msg: ConfigMessage = tinyhost_sdk::decode("config", payload)?;
-                host::metadata_set(
+                metadata::set(
                     STATE_KEY,
                     Some(&base64_encode(msg.data.to_string().as_bytes())),
                 );
@@ -160,13 +154,11 @@ impl Node for Inject {
                 let msg: Message = tinyhost_sdk::decode("message", payload)?;
                 let config = load_config();
                 // A stored `null` is no configuration at all, as it is upstream.
-                if self.settings.config_required && config.is_null() {
-                    return host::output(
-                        ports::ERROR,
-                        &json!({ "context": msg.context, "error": NOT_SET }),
-                    );
+                let errors = self.settings.error_port();
+                if errors.enabled() && config.is_null() {
+                    return errors.emit(msg.context, NOT_SET);
                 }
-                host::output(OUTPUT, &json!({ "context": msg.context, "config": config }))
+                output::output(OUTPUT, &json!({ "context": msg.context, "config": config }))
             }
             other => Err(Failure::permanent(format!("unknown port: {other}"))),
         }

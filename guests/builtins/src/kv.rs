@@ -9,9 +9,11 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
-use tinyhost_sdk::host::LogLevel;
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{
+    ComponentDef, Failure, Node, PortDef, Position, Value, control, expr, json, log, metadata,
+    output, ports, with_context,
+};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -285,17 +287,16 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
 /// Every record as `(key, document)`, in key order. An entry that does not decode (edited
 /// by hand, say) is skipped with a warning rather than failing every query.
 fn records() -> Vec<(String, Value)> {
-    host::metadata_list()
+    metadata::entries()
         .into_iter()
         .filter_map(|(key, encoded)| {
             let name = key.strip_prefix(STATE_PREFIX)?.to_string();
             let doc = base64::decode(&encoded)
                 .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
             if doc.is_none() {
-                host::log(
-                    LogLevel::Warn,
-                    &format!("kv: record {name:?} is not base64-encoded JSON; skipped"),
-                );
+                log::warn(&format!(
+                    "kv: record {name:?} is not base64-encoded JSON; skipped"
+                ));
             }
             Some((name, doc?))
         })
@@ -303,7 +304,7 @@ fn records() -> Vec<(String, Value)> {
 }
 
 fn record_count() -> usize {
-    host::metadata_list()
+    metadata::entries()
         .iter()
         .filter(|(k, _)| k.starts_with(STATE_PREFIX))
         .count()
@@ -311,20 +312,12 @@ fn record_count() -> usize {
 
 /// Shows the record count on the dashboard; failing to show it must not fail the store.
 fn publish_control() {
-    if let Err(e) = host::output(
-        ports::CONTROL,
-        &json!({"records": record_count(), "reset": false}),
-    ) {
-        host::log(
-            LogLevel::Warn,
-            &format!("kv: cannot publish control state: {}", e.message),
-        );
-    }
+    control::publish("kv", &json!({"records": record_count(), "reset": false}));
 }
 
 /// Bytes all records would take with `key` set to `encoded`.
 fn state_bytes_with(key: &str, encoded: &str) -> usize {
-    let others: usize = host::metadata_list()
+    let others: usize = metadata::entries()
         .iter()
         .filter(|(k, _)| k.starts_with(STATE_PREFIX) && k != key)
         .map(|(k, v)| k.len() + v.len())
@@ -380,7 +373,7 @@ impl Kv {
                         data.len()
                     )));
                 }
-                if host::metadata_get(&meta_key).is_none() {
+                if metadata::get(&meta_key).is_none() {
                     let count = record_count();
                     let max = usize::try_from(self.settings.max_records).unwrap_or(0);
                     if count >= max {
@@ -396,9 +389,9 @@ impl Kv {
                          store smaller records or lower maxRecords"
                     )));
                 }
-                host::metadata_set(&meta_key, Some(&encoded));
+                metadata::set(&meta_key, Some(&encoded));
             }
-            "delete" => host::metadata_set(&meta_key, None),
+            "delete" => metadata::set(&meta_key, None),
             other => {
                 return Err(Failure::permanent(format!(
                     "unknown operation: {other:?} (expected store or delete)"
@@ -410,18 +403,12 @@ impl Kv {
         if !self.settings.enable_store_ack {
             return Ok(None);
         }
-        let mut request = Map::new();
-        if !req.context.is_null() {
-            request.insert("context".into(), req.context.clone());
-        }
-        request.insert("operation".into(), Value::String(operation));
-        request.insert("document".into(), document);
-        let mut ack = Map::new();
-        if !req.context.is_null() {
-            ack.insert("context".into(), req.context);
-        }
-        ack.insert("request".into(), Value::Object(request));
-        host::output(STORE_ACK, &Value::Object(ack))
+        let request = with_context(
+            req.context.clone(),
+            json!({ "operation": operation, "document": document }),
+        );
+        let ack = with_context(req.context, json!({ "request": request }));
+        output::output(STORE_ACK, &ack)
     }
 
     fn query(&mut self, req: QueryRequest) -> Result<Option<Value>, Failure> {
@@ -430,7 +417,7 @@ impl Kv {
         let mut first_error = None;
         for (key, document) in records() {
             let matched = query.is_empty()
-                || match host::eval(&query, &document) {
+                || match expr::eval(&query, &document) {
                     Ok(v) => v == Value::Bool(true),
                     Err(e) => {
                         first_error.get_or_insert(e.message);
@@ -444,20 +431,14 @@ impl Kv {
         // A record the query cannot be evaluated against does not match, as upstream; the
         // log says why so a broken query does not look like an empty store.
         if let Some(e) = first_error {
-            host::log(
-                LogLevel::Warn,
-                &format!("kv: query {query:?} failed on some records: {e}"),
-            );
-        }
-        let mut out = Map::new();
-        if !req.context.is_null() {
-            out.insert("context".into(), req.context);
+            log::warn(&format!("kv: query {query:?} failed on some records: {e}"));
         }
         let count = results.len();
-        out.insert("results".into(), Value::Array(results));
-        out.insert("count".into(), json!(count));
-        out.insert("query".into(), Value::String(query));
-        host::output(QUERY_RESULT, &Value::Object(out))
+        let out = with_context(
+            req.context,
+            json!({ "results": results, "count": count, "query": query }),
+        );
+        output::output(QUERY_RESULT, &out)
     }
 }
 
@@ -468,20 +449,13 @@ impl Node for Kv {
     }
 
     fn on_control(&mut self, control: Value) -> Result<Option<Value>, Failure> {
-        // serde would also read a struct from an array, by position: refuse anything
-        // but an object, as a form submission always is one.
-        if !control.is_object() {
-            return Err(Failure::permanent(
-                "invalid control message: expected an object",
-            ));
-        }
-        let control: Control = tinyhost_sdk::decode("control message", control)?;
+        let control: Control = control::decode(control)?;
         if !control.reset {
             return Ok(None);
         }
-        for (key, _) in host::metadata_list() {
+        for (key, _) in metadata::entries() {
             if key.starts_with(STATE_PREFIX) {
-                host::metadata_set(&key, None);
+                metadata::set(&key, None);
             }
         }
         publish_control();

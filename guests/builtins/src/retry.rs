@@ -11,7 +11,9 @@ use std::hash::{BuildHasher, Hasher};
 
 use serde::{Deserialize, Serialize};
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{
+    ComponentDef, Failure, Node, PortDef, Position, Value, json, output, ports, timers,
+};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -82,10 +84,6 @@ struct Retry {
     settings: Settings,
 }
 
-fn context_schema() -> Schema {
-    Schema::any("Context").title("Context").configurable()
-}
-
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
     let settings = tinyhost_sdk::decode_settings::<Settings>(settings)?;
     let settings_schema = Schema::object("Settings")
@@ -130,7 +128,7 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
     let request_schema = Schema::object("Request")
         .prop(
             "context",
-            context_schema().description("The original request, passed through unchanged"),
+            Schema::context().description("The original request, passed through unchanged"),
         )
         .prop(
             "attempt",
@@ -146,11 +144,11 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
         )
         .prop("error", Schema::string().title("Last Error"));
     let retry_schema = Schema::object("Retry")
-        .prop("context", context_schema())
+        .prop("context", Schema::context())
         .prop("attempt", Schema::integer().title("Attempt"))
         .prop("nextDelayMs", Schema::integer().title("Slept (ms)"));
     let failed_schema = Schema::object("Failed")
-        .prop("context", context_schema())
+        .prop("context", Schema::context())
         .prop("attempt", Schema::integer().title("Attempt"))
         .prop("error", Schema::string().title("Last Error"))
         .prop(
@@ -232,7 +230,7 @@ impl Retry {
         };
         raw = raw.min(max);
         if s.jitter {
-            raw = (raw * (0.75 + random_unit(host::now_ms()) * 0.5)).min(max);
+            raw = (raw * (0.75 + random_unit(timers::now_ms()) * 0.5)).min(max);
         }
         raw.max(0.0) as i64
     }
@@ -262,7 +260,7 @@ impl Node for Retry {
                 ("error", error),
                 ("reason", json!("not_retryable")),
             ]);
-            return host::output(FAILED, &failed);
+            return output::output(FAILED, &failed);
         }
 
         let max_attempts = if self.settings.max_attempts <= 0 {
@@ -278,16 +276,16 @@ impl Node for Retry {
                 ("error", error),
                 ("reason", json!("max_attempts")),
             ]);
-            return host::output(FAILED, &failed);
+            return output::output(FAILED, &failed);
         }
 
         let delay = self.delay_ms(attempt);
-        host::sleep_ms(u64::try_from(delay).unwrap_or(0));
+        timers::sleep_ms(u64::try_from(delay).unwrap_or(0));
         let retry = message(vec![
             ("context", req.context),
             ("attempt", json!(next)),
             ("nextDelayMs", json!(delay)),
         ]);
-        host::output(RETRY, &retry)
+        output::output(RETRY, &retry)
     }
 }

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use tinyhost_sdk::schema::Schema;
 use tinyhost_sdk::{
-    ComponentDef, Context, Failure, Node, PortDef, Position, Value, host, json, ports,
+    ComponentDef, Context, Failure, Node, PortDef, Position, Value, json, output, ports,
 };
 
 /// The component's registration.
@@ -211,10 +211,10 @@ impl Node for Router {
         if let Some(first_true) = conditions.iter().find(|c| c.condition == Some(true))
             && let Some(route) = self.find_route(first_true.route.as_deref().unwrap_or_default())
         {
-            return host::output_text(&port_name(route), &out);
+            return output::output_text(&port_name(route), &out);
         }
         if self.settings.enable_default_port {
-            return host::output_text(DEFAULT_PORT, &out);
+            return output::output_text(DEFAULT_PORT, &out);
         }
         Err(Failure::permanent(format!(
             "no matching route: {}",

@@ -6,7 +6,9 @@
 
 use serde::Deserialize;
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{
+    ComponentDef, Failure, Node, PortDef, Position, Value, control, json, node_info, output, ports,
+};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -87,17 +89,10 @@ impl Node for Signal {
     }
 
     fn on_control(&mut self, control: Value) -> Result<Option<Value>, Failure> {
-        if !host::is_leader() {
+        if !node_info::is_leader() {
             return Ok(None);
         }
-        // serde would also read a struct from an array, by position: refuse anything
-        // but an object, as a form submission always is one.
-        if !control.is_object() {
-            return Err(Failure::permanent(
-                "invalid control message: expected an object",
-            ));
-        }
-        let control: Control = tinyhost_sdk::decode("control message", control)?;
+        let control: Control = control::decode(control)?;
         if !control.send {
             return Ok(None);
         }
@@ -108,7 +103,7 @@ impl Node for Signal {
         } else {
             control.context
         };
-        host::output_detached(OUT, &context)?;
+        output::output_detached(OUT, &context)?;
         Ok(None)
     }
 

@@ -9,9 +9,12 @@
 //! Only the leader acts: timers fire there, and control messages elsewhere are ignored.
 
 use serde::{Deserialize, Serialize};
-use tinyhost_sdk::host::LogLevel;
+use tinyhost_sdk::control::{self, Button};
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{
+    ComponentDef, Failure, Node, PortDef, Position, Value, json, log, metadata, node_info, output,
+    ports, timers,
+};
 
 /// The component's registration.
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -96,29 +99,9 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
                 .with("minimum", json!(0))
                 .with("default", json!(1000)),
         );
-    // Upstream swaps between a "stopped" and a "running" control schema; ports here are a
-    // function of the settings alone, so one schema carries both buttons and the published
-    // control state says which one applies.
-    let control_schema = Schema::object("Control")
-        .required_prop("context", Schema::any("Context").title("Context"))
-        .prop(
-            "status",
-            Schema::string()
-                .title("Status")
-                .with("readonly", json!(true)),
-        )
-        .prop(
-            "start",
-            Schema::boolean()
-                .title("Start")
-                .with("format", json!("button")),
-        )
-        .prop(
-            "stop",
-            Schema::boolean()
-                .title("Stop")
-                .with("format", json!("button")),
-        );
+    let control_schema = control::start_stop_schema(
+        Schema::object("Control").required_prop("context", Schema::any("Context").title("Context")),
+    );
     let out_schema = Schema::any("Context").title("Context");
     Ok(vec![
         ports::settings(tinyhost_sdk::encode(&settings), &settings_schema),
@@ -129,31 +112,27 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
 
 /// What the dashboard shows: the Start form when stopped, the Stop button when running.
 fn control_state(running: bool, context: &Value) -> Value {
+    let fields = json!({ "context": context });
     if running {
-        json!({ "context": context, "status": "Running", "stop": true })
+        control::running_state(fields)
     } else {
-        json!({ "context": context, "status": "Not running", "start": true })
+        control::stopped_state(fields, None)
     }
 }
 
 /// Publishes the control state; a failure to show it must not fail the action itself.
 fn publish(running: bool, context: &Value) {
-    if let Err(e) = host::output(ports::CONTROL, &control_state(running, context)) {
-        host::log(
-            LogLevel::Warn,
-            &format!("ticker: cannot publish control state: {}", e.message),
-        );
-    }
+    control::publish("ticker", &control_state(running, context));
 }
 
 fn is_running() -> bool {
-    host::metadata_get(KEY_RUNNING).is_some()
+    metadata::get(KEY_RUNNING).is_some()
 }
 
 impl Ticker {
     /// The context in force: the one recorded at Start, else the settings' one.
     fn context(&self) -> Value {
-        host::metadata_get(KEY_CONFIG)
+        metadata::get(KEY_CONFIG)
             .and_then(|text| serde_json::from_str::<Value>(&text).ok())
             .and_then(|config| config.get("context").cloned())
             .unwrap_or_else(|| self.settings.context.clone())
@@ -161,20 +140,20 @@ impl Ticker {
 
     fn start(&mut self, context: Value) {
         let config = json!({ "context": context, "delay": self.settings.delay });
-        host::metadata_set(KEY_CONFIG, Some(&config.to_string()));
+        metadata::set(KEY_CONFIG, Some(&config.to_string()));
         if !is_running() {
-            host::metadata_set(KEY_RUNNING, Some("true"));
-            host::metadata_set(KEY_NEXT, Some(&host::now_ms().to_string()));
-            host::set_timer(TICK, 0);
+            metadata::set(KEY_RUNNING, Some("true"));
+            metadata::set(KEY_NEXT, Some(&timers::now_ms().to_string()));
+            timers::set_timer(TICK, 0);
         }
         publish(true, &context);
     }
 
     fn stop(&mut self) {
         let context = self.context();
-        host::cancel_timer(TICK);
+        timers::cancel_timer(TICK);
         for key in [KEY_RUNNING, KEY_CONFIG, KEY_NEXT] {
-            host::metadata_set(key, None);
+            metadata::set(key, None);
         }
         publish(false, &context);
     }
@@ -191,7 +170,7 @@ impl Node for Ticker {
     }
 
     fn on_control(&mut self, control: Value) -> Result<Option<Value>, Failure> {
-        if !host::is_leader() {
+        if !node_info::is_leader() {
             return Ok(None);
         }
         let Value::Object(control) = control else {
@@ -199,21 +178,22 @@ impl Node for Ticker {
                 "invalid control message: expected an object with `start` or `stop`",
             ));
         };
-        let flag = |name: &str| control.get(name).and_then(Value::as_bool).unwrap_or(false);
-        if flag("stop") {
-            self.stop();
-        } else if flag("start") {
-            let context = match control.get("context") {
-                Some(c) if !c.is_null() => c.clone(),
-                _ => self.settings.context.clone(),
-            };
-            self.start(context);
+        match Button::read(&control) {
+            Button::Stop => self.stop(),
+            Button::Start => {
+                let context = match control.get("context") {
+                    Some(c) if !c.is_null() => c.clone(),
+                    _ => self.settings.context.clone(),
+                };
+                self.start(context);
+            }
+            Button::Neither => {}
         }
         Ok(None)
     }
 
     fn on_reconcile(&mut self) -> Result<(), Failure> {
-        if !host::is_leader() {
+        if !node_info::is_leader() {
             return Ok(());
         }
         let running = is_running();
@@ -221,10 +201,10 @@ impl Node for Ticker {
             // Re-arming replaces a pending timer for the moment it was due, so doing it on
             // every reconcile is harmless while the loop is alive, and resumes the loop
             // when it is not (after a restart).
-            let due = host::metadata_get(KEY_NEXT)
+            let due = metadata::get(KEY_NEXT)
                 .and_then(|t| t.parse::<u64>().ok())
                 .unwrap_or(0);
-            host::set_timer(TICK, due.saturating_sub(host::now_ms()));
+            timers::set_timer(TICK, due.saturating_sub(timers::now_ms()));
         }
         publish(running, &self.context());
         Ok(())
@@ -239,19 +219,19 @@ impl Node for Ticker {
         // (one durable write per tick), it keeps a reconcile during a long emit from
         // starting a second one; a reconcile during the pause then re-arms early by at
         // most the emit's duration, which beats writing twice per tick.
-        host::metadata_set(
+        metadata::set(
             KEY_NEXT,
-            Some(&host::now_ms().saturating_add(delay).to_string()),
+            Some(&timers::now_ms().saturating_add(delay).to_string()),
         );
-        if let Err(e) = host::output(OUT, &self.context()) {
-            host::log(
-                LogLevel::Warn,
-                &format!("ticker: downstream error on out port: {}", e.message),
-            );
+        if let Err(e) = output::output(OUT, &self.context()) {
+            log::warn(&format!(
+                "ticker: downstream error on out port: {}",
+                e.message
+            ));
         }
         // Stopped while the emit ran: let the loop end here.
         if is_running() {
-            host::set_timer(TICK, delay);
+            timers::set_timer(TICK, delay);
         }
         Ok(())
     }

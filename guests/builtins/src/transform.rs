@@ -4,10 +4,9 @@
 //! back at the port it came from.
 
 use serde::Deserialize;
+use tinyhost_sdk::ports::Pair;
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{
-    ComponentDef, Context, Failure, Node, PortDef, Position, Value, host, json, ports,
-};
+use tinyhost_sdk::{ComponentDef, Context, Failure, Node, PortDef, Value, json, output};
 
 /// The component's registration (upstream registers it as `transform`, shown as "Modify").
 pub const COMPONENT: ComponentDef = ComponentDef {
@@ -23,8 +22,7 @@ pub const COMPONENT: ComponentDef = ComponentDef {
     create: || Box::new(Transform),
 };
 
-const IN: &str = "in";
-const OUT: &str = "out";
+const PORTS: Pair = Pair::IN_OUT;
 
 /// The `in` message: whatever the edge mapped into `context`, kept as text because it is
 /// re-emitted unchanged.
@@ -53,22 +51,12 @@ fn port_defs(_settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
             .description("The mapped data, unchanged")
             .configurable(),
     );
-    Ok(vec![
-        ports::target(
-            IN,
-            "In",
-            Position::Left,
-            json!({"context": null}),
-            &in_schema,
-        ),
-        ports::source(
-            OUT,
-            "Out",
-            Position::Right,
-            json!({"context": null}),
-            &out_schema,
-        ),
-    ])
+    Ok(Vec::from(PORTS.ports(
+        json!({"context": null}),
+        &in_schema,
+        json!({"context": null}),
+        &out_schema,
+    )))
 }
 
 impl Node for Transform {
@@ -81,10 +69,10 @@ impl Node for Transform {
     }
 
     fn handle_text(&mut self, port: &str, payload: &str) -> Result<Option<String>, Failure> {
-        if port != IN {
+        if port != PORTS.target {
             return Err(Failure::permanent(format!("unknown port: {port}")));
         }
         let msg: InMessage = tinyhost_sdk::decode_text("message", payload)?;
-        host::output_text(OUT, &msg.context.wrap())
+        output::output_text(PORTS.source, &msg.context.wrap())
     }
 }

@@ -9,9 +9,10 @@
 //! program compiled gets a clear "not ready" error.
 
 use serde::{Deserialize, Serialize};
+use tinyhost_sdk::ports::{self, Pair};
 use tinyhost_sdk::schema::Schema;
 use tinyhost_sdk::{
-    ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports, sandbox,
+    ComponentDef, ErrorPort, Failure, Node, PortDef, Position, Value, json, output, sandbox, timers,
 };
 
 /// The component's registration.
@@ -32,8 +33,7 @@ pub const COMPONENT: ComponentDef = ComponentDef {
     },
 };
 
-const REQUEST: &str = "request";
-const RESPONSE: &str = "response";
+const PORTS: Pair = Pair::REQUEST_RESPONSE;
 const STATUS: &str = "status";
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
@@ -92,10 +92,6 @@ struct Request {
 struct WasmEval {
     settings: Settings,
     program: Option<String>,
-}
-
-fn context_schema() -> Schema {
-    Schema::any("Context").title("Context").configurable()
 }
 
 fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
@@ -157,37 +153,28 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
             "enableClock",
             Schema::boolean()
                 .title("Enable clock")
-                .with("description", json!("Without it, time stands still at 1970-01-01T00:00:00Z.")),
+                .description("Without it, time stands still at 1970-01-01T00:00:00Z."),
         );
     let request = Schema::object("Request")
-        .prop("context", context_schema())
+        .prop("context", Schema::context())
         .prop(
             "inputData",
             Schema::any("InputData").title("Input data").configurable(),
         );
     let response = Schema::object("Response")
-        .prop("context", context_schema())
+        .prop("context", Schema::context())
         .prop("outputData", Schema::any("OutputData").title("Output data"));
-    let mut list = vec![
-        ports::settings(tinyhost_sdk::encode(&settings), &settings_schema),
-        ports::target(
-            REQUEST,
-            "Request",
-            Position::Left,
-            json!({"context": null, "inputData": settings.input_data}),
-            &request,
-        ),
-        ports::source(
-            RESPONSE,
-            "Response",
-            Position::Right,
-            json!({"context": null, "outputData": settings.output_data}),
-            &response,
-        ),
-    ];
-    if settings.enable_error_port {
-        list.push(ports::error(&context_schema()));
-    }
+    let mut list = vec![ports::settings(
+        tinyhost_sdk::encode(&settings),
+        &settings_schema,
+    )];
+    list.extend(PORTS.ports(
+        json!({"context": null, "inputData": settings.input_data}),
+        &request,
+        json!({"context": null, "outputData": settings.output_data}),
+        &response,
+    ));
+    list.extend(ErrorPort::new(settings.enable_error_port).port(&Schema::context()));
     if settings.enable_status_port {
         let status = Schema::object("Status")
             .prop(
@@ -212,7 +199,7 @@ fn port_defs(settings: Option<&Value>) -> Result<Vec<PortDef>, Failure> {
 impl WasmEval {
     fn status(&self, settings: &Settings, phase: &str, message: &str, elapsed_ms: u64) {
         if settings.enable_status_port {
-            let _ = host::output(
+            let _ = output::output(
                 STATUS,
                 &json!({"phase": phase, "message": message, "elapsedMs": elapsed_ms}),
             );
@@ -229,12 +216,12 @@ impl Node for WasmEval {
             self.program = None;
             return Ok(());
         }
-        let started = host::now_ms();
+        let started = timers::now_ms();
         self.status(&settings, "compiling", &settings.source.language, 0);
         match sandbox::compile(&settings.source.language, &settings.source.content) {
             Ok(program) => {
                 if !program.cached {
-                    let elapsed = host::now_ms().saturating_sub(started);
+                    let elapsed = timers::now_ms().saturating_sub(started);
                     self.status(&settings, "ready", &program.compiler, elapsed);
                 }
                 self.program = Some(program.id);
@@ -242,7 +229,7 @@ impl Node for WasmEval {
                 Ok(())
             }
             Err(e) => {
-                let elapsed = host::now_ms().saturating_sub(started);
+                let elapsed = timers::now_ms().saturating_sub(started);
                 self.status(&settings, "error", &e.message, elapsed);
                 // The previous settings, and program, stay in force.
                 Err(Failure::permanent(format!("compile error: {}", e.message)))
@@ -251,21 +238,19 @@ impl Node for WasmEval {
     }
 
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
-        if port != REQUEST {
+        if port != PORTS.target {
             return Err(Failure::permanent(format!("unknown port: {port}")));
         }
         let request: Request = tinyhost_sdk::decode("request", payload)?;
         let outcome = self.evaluate(&request.input_data);
         match outcome {
-            Ok(output) => host::output(
-                RESPONSE,
-                &json!({"context": request.context, "outputData": output}),
+            Ok(data) => output::output(
+                PORTS.source,
+                &json!({"context": request.context, "outputData": data}),
             ),
-            Err(failure) => tinyhost_sdk::fail_or_emit(
-                self.settings.enable_error_port,
-                &request.context,
-                failure,
-            ),
+            Err(failure) => {
+                ErrorPort::new(self.settings.enable_error_port).fail(request.context, failure)
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 //! what the sender's blocking `output` returns — and also shown on `_control`.
 
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, json, output, ports};
 
 fn components() -> &'static [ComponentDef] {
     &[GREETER]
@@ -90,7 +90,7 @@ impl Node for Greeter {
             return Err(Failure::permanent("invalid request: `name` is required"));
         }
         let greeting = format!("{}, {name}!", self.salutation);
-        host::output(ports::CONTROL, &json!({ "greeting": greeting }))?;
+        output::output(ports::CONTROL, &json!({ "greeting": greeting }))?;
         Ok(Some(
             json!({ "context": payload.get("context").cloned().unwrap_or(Value::Null), "greeting": greeting }),
         ))

@@ -1,9 +1,9 @@
 //! Write tinyhost flow components in Rust.
 //!
-//! The `tinysystems:component` WIT world is the only contract between the host and a
-//! component; this crate turns its JSON-text boundary into `serde_json::Value`s and its
-//! resource exports into one small trait, [`Node`], so a component is a settings struct,
-//! a port list and a `handle` function. One `.wasm` can carry several components:
+//! The `tinysystems:component` WIT package (`wit/*.wit`) is the only contract between the
+//! host and a component; this crate turns its JSON-text boundary into `serde_json::Value`s
+//! and its resource exports into one small trait, [`Node`], so a component is a settings
+//! struct, a port list and a `handle` function. One `.wasm` can carry several components:
 //! list them in a function returning `&'static [ComponentDef]` and call
 //! [`export_module!`] once.
 //!
@@ -11,17 +11,57 @@
 //! fn components() -> &'static [tinyhost_sdk::ComponentDef] { &[echo::COMPONENT] }
 //! tinyhost_sdk::export_module!(components);
 //! ```
+//!
+//! # What the host offers
+//!
+//! One module per WIT interface, named like it; every function acts for the node whose
+//! call is running:
+//!
+//! | module | interface | for |
+//! | --- | --- | --- |
+//! | [`output`] | `output` | [`output::output`] (blocking, returns the downstream response), [`output::output_text`] (the same for JSON text), [`output::output_detached`], [`output::detached_in_flight`] |
+//! | [`timers`] | `timers` | [`timers::set_timer`] / [`timers::cancel_timer`] (calls back [`Node::on_timer`]), [`timers::sleep_ms`], [`timers::now_ms`] |
+//! | [`metadata`] | `metadata` | durable node state: [`metadata::get`], [`metadata::set`], [`metadata::entries`] |
+//! | [`log`] | `log` | [`log::log`] with a [`log::Level`], or [`log::info`], [`log::warn`], ... |
+//! | [`node_info`] | `node-info` | [`node_info::identity`], [`node_info::is_leader`], [`node_info::refresh_status`] |
+//! | [`expr`] | `expr` | the edges' evaluator: [`expr::eval`], [`expr::render`] |
+//! | [`sandbox`] | `sandbox` | compile and run inline programs (`sandboxed-component` world only) |
+//!
+//! # Helpers
+//!
+//! - [`ports`] and [`schema::Schema`] describe ports in the editor's conventions;
+//!   [`ports::Pair`] is the usual `in`/`out` (or `request`/`result`) pair and
+//!   [`Schema::context`](schema::Schema::context) the usual passthrough `context` field.
+//! - [`ErrorPort`] is the `enableErrorPort` convention: the `error` port's definition and
+//!   "emit `{context, error}` there, or fail the call".
+//! - [`control`] is the `_control` form of start/stop components (ticker, cron) and the
+//!   reading of their buttons, plus [`control::decode`] and [`control::publish`] for any
+//!   dashboard.
+//! - [`with_context`] builds upstream's `{context, …}` messages whose context is
+//!   `omitempty`.
+//! - Components that forward data they do not inspect work on text: [`Node::handle_text`],
+//!   [`Context`], [`handle_through_text`] and [`output::output_text`] skip building a
+//!   `Value` on every hop.
 
-pub mod host;
+pub mod control;
+mod error_port;
+pub mod expr;
+pub mod log;
+pub mod metadata;
+pub mod node_info;
+pub mod output;
 pub mod ports;
 pub mod sandbox;
 pub mod schema;
+pub mod timers;
 
 #[doc(hidden)]
 pub mod runtime;
 
-/// The generated bindings of the `flow-component` world; everything else in this crate
-/// wraps them.
+pub use error_port::ErrorPort;
+
+/// The generated bindings of the `sandboxed-component` world (`flow-component` plus
+/// `sandbox`); everything else in this crate wraps them.
 #[allow(missing_docs, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
@@ -39,7 +79,7 @@ pub use serde_json::{Value, json};
 
 /// One flow node's behaviour. The host creates a node per TinyNode (possibly in several
 /// instances at once) and always applies settings first; keep state that must survive a
-/// call in `host::metadata_*`, not in fields.
+/// call in [`metadata`], not in fields.
 pub trait Node: 'static {
     /// Applies settings from the `_settings` port; an error keeps the previous settings.
     fn on_settings(&mut self, settings: Value) -> Result<(), Failure>;
@@ -54,7 +94,7 @@ pub trait Node: 'static {
         Ok(())
     }
 
-    /// A timer set with [`host::set_timer`] fired.
+    /// A timer set with [`timers::set_timer`] fired.
     fn on_timer(&mut self, _id: &str) -> Result<(), Failure> {
         Ok(())
     }
@@ -169,22 +209,31 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Value {
         .unwrap_or_else(|e| json!({ "error": format!("cannot encode value: {e}") }))
 }
 
-/// The error-port convention: with `enable_error_port`, a failure is emitted on `error` as
-/// `{context, error}` and the call succeeds with the downstream response; otherwise the
-/// failure is returned to the caller.
+/// `{"context": context, ...fields}` with `context` left out when it is `null`, as upstream
+/// messages whose `context` is `omitempty` are; `fields` is an object (anything else is
+/// returned as it is). Several built-ins build such messages, and the order matters: the
+/// context comes first, then `fields` in their order.
+pub fn with_context(context: Value, fields: Value) -> Value {
+    match fields {
+        Value::Object(fields) if !context.is_null() => {
+            let mut out = serde_json::Map::with_capacity(fields.len() + 1);
+            out.insert("context".to_string(), context);
+            out.extend(fields);
+            Value::Object(out)
+        }
+        other => other,
+    }
+}
+
+/// The error-port convention with the context borrowed: the same as
+/// `ErrorPort::new(enable_error_port).fail(context.clone(), failure)`.
+#[deprecated(note = "use `ErrorPort`, which also defines the port")]
 pub fn fail_or_emit(
     enable_error_port: bool,
     context: &Value,
     failure: Failure,
 ) -> Result<Option<Value>, Failure> {
-    if enable_error_port {
-        host::output(
-            "error",
-            &json!({ "context": context, "error": failure.message }),
-        )
-    } else {
-        Err(failure)
-    }
+    ErrorPort::new(enable_error_port).fail(context.clone(), failure)
 }
 
 /// Exports a module: `$list` is a function returning `&'static [ComponentDef]`.
@@ -216,4 +265,30 @@ macro_rules! export_module {
 
         $crate::bindings::export_bindings!(__TinyhostModule with_types_in $crate::bindings);
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_context_puts_a_context_first_and_drops_a_null_one() {
+        assert_eq!(
+            with_context(json!({"a": 1}), json!({"z": 1, "b": 2})).to_string(),
+            r#"{"context":{"a":1},"z":1,"b":2}"#
+        );
+        assert_eq!(
+            with_context(Value::Null, json!({"z": 1})).to_string(),
+            r#"{"z":1}"#
+        );
+        assert_eq!(with_context(json!(1), json!([2])), json!([2]));
+    }
+
+    #[test]
+    fn context_wraps_the_text_it_borrowed() {
+        let msg: std::collections::HashMap<String, Context> =
+            decode_text("message", r#"{"context": {"b":1,  "a":[2]}}"#).unwrap();
+        assert_eq!(msg["context"].wrap(), r#"{"context":{"b":1,  "a":[2]}}"#);
+        assert_eq!(Context::default().wrap(), r#"{"context":null}"#);
+    }
 }

@@ -60,6 +60,12 @@ impl Schema {
         s.def_name = Some(name.to_string());
         s
     }
+    /// The passthrough `context` field most messages carry: any value, hoisted as
+    /// `Context`, titled `Context`, mappable in the editor. One definition so that every
+    /// component's context renders (and is mapped) the same way.
+    pub fn context() -> Self {
+        Self::any("Context").title("Context").configurable()
+    }
     /// An array of `items`.
     pub fn array(items: Schema) -> Self {
         let mut s = Self::with_type("array");
@@ -156,5 +162,19 @@ fn def_name_from_path(path: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => "Value".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_is_a_configurable_hoisted_any() {
+        let schema = Schema::object("M").prop("context", Schema::context());
+        assert_eq!(
+            schema.to_port_schema().to_string(),
+            r##"{"$ref":"#/$defs/M","$defs":{"Context":{"title":"Context","configurable":true,"path":"$.context"},"M":{"type":"object","properties":{"context":{"$ref":"#/$defs/Context","propertyOrder":1}},"path":"$"}}}"##
+        );
     }
 }

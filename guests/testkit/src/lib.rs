@@ -4,7 +4,9 @@
 //! exercised against a real wasm component. Not shipped in the binary.
 
 use tinyhost_sdk::schema::Schema;
-use tinyhost_sdk::{ComponentDef, Failure, Node, PortDef, Position, Value, host, json, ports};
+use tinyhost_sdk::{
+    ComponentDef, Failure, Node, PortDef, Position, Value, json, metadata, output, ports, timers,
+};
 
 fn components() -> &'static [ComponentDef] {
     &[CHAOS]
@@ -63,11 +65,11 @@ impl Node for Chaos {
         }
         // Opt-in delivery counter in durable metadata, for tests of the `_settings` dedup.
         if settings.get("countDeliveries") == Some(&Value::Bool(true)) {
-            let n = host::metadata_get("settings-deliveries")
+            let n = metadata::get("settings-deliveries")
                 .and_then(|v| v.parse::<u64>().ok())
                 .unwrap_or(0)
                 + 1;
-            host::metadata_set("settings-deliveries", Some(&n.to_string()));
+            metadata::set("settings-deliveries", Some(&n.to_string()));
         }
         self.settings = settings;
         Ok(())
@@ -81,7 +83,7 @@ impl Node for Chaos {
             "emit" => {
                 let port = payload.get("port").and_then(Value::as_str).unwrap_or("out");
                 let value = payload.get("value").cloned().unwrap_or(Value::Null);
-                let reply = host::output(port, &value)?;
+                let reply = output::output(port, &value)?;
                 Ok(Some(json!({ "downstream": reply })))
             }
             "fail" => Err(Failure::permanent(
@@ -106,15 +108,15 @@ impl Node for Chaos {
                 }
             }
             "sleep" => {
-                host::sleep_ms(payload.get("ms").and_then(Value::as_u64).unwrap_or(10));
+                timers::sleep_ms(payload.get("ms").and_then(Value::as_u64).unwrap_or(10));
                 Ok(Some(json!("slept")))
             }
             "count" => {
-                let n = host::metadata_get("count")
+                let n = metadata::get("count")
                     .and_then(|v| v.parse::<u64>().ok())
                     .unwrap_or(0)
                     + 1;
-                host::metadata_set("count", Some(&n.to_string()));
+                metadata::set("count", Some(&n.to_string()));
                 Ok(Some(json!(n)))
             }
             other => Err(Failure::permanent(format!("unknown command `{other}`"))),

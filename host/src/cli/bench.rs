@@ -17,7 +17,7 @@ use anyhow::{Context as _, anyhow, bail};
 use serde_json::{Value, json};
 use tinyhost_expr::Mapping;
 
-use super::EngineArgs;
+use super::shared::EngineArgs;
 use crate::runtime::{Runtime, RuntimeConfig};
 
 #[derive(clap::Args, Debug)]
@@ -247,7 +247,7 @@ pub(super) async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // Every measured message is ready before the runtime starts: template errors show
     // early, and rendering is not part of the measured time.
     let measured_messages = Arc::new(template.render_all(messages)?);
-    let runtime = super::start_runtime(RuntimeConfig {
+    let runtime = super::shared::start_runtime(RuntimeConfig {
         engine: args.engine.config(),
         component_paths: args.components.clone(),
         ..RuntimeConfig::default()

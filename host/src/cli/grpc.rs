@@ -113,7 +113,7 @@ impl GrpcArgs {
 /// A client for the static peers, or `None` when there are none.
 pub(crate) fn local_remote(
     args: &GrpcArgs,
-) -> anyhow::Result<Option<Arc<dyn crate::runtime::RemoteModules>>> {
+) -> anyhow::Result<Option<Arc<dyn crate::flow::remote::RemoteModules>>> {
     let peers = args.static_peers()?;
     if peers.is_empty() {
         return Ok(None);

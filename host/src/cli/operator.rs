@@ -12,7 +12,7 @@ use anyhow::{Context as _, anyhow, bail};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::EngineArgs;
+use super::shared::EngineArgs;
 use crate::metrics::Metrics;
 use crate::operator::http::{parse_bind_address, serve_metrics, serve_probes};
 use crate::operator::{LeaseTiming, Operator, OperatorConfig, Readiness};

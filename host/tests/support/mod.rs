@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tinyhost::capabilities::metadata::FileMetadataStore;
 use tinyhost::engine::EngineConfig;
 use tinyhost::manifest::{JsonBytes, NodeEdge, NodePort, ObjectMeta, TinyNode, TinyNodeSpec};
-use tinyhost::state::FileStateStore;
 use tinyhost::{Event, Runtime, RuntimeConfig};
 
 /// A node to put in a test flow.
@@ -150,7 +150,7 @@ pub fn engine_config() -> EngineConfig {
 
 /// The misbehaving test component (`chaos`), built by the host's build script.
 pub fn testkit() -> PathBuf {
-    PathBuf::from(env!("TINYHOST_TESTKIT_WASM"))
+    PathBuf::from(tinyhost::guests::TESTKIT_WASM)
 }
 
 async fn start_runtime(
@@ -163,7 +163,7 @@ async fn start_runtime(
         engine,
         toolchain,
         component_paths: vec![testkit()],
-        state: Arc::new(FileStateStore::new(state_dir)),
+        state: Arc::new(FileMetadataStore::new(state_dir)),
         trace_outputs: true,
         ..RuntimeConfig::default()
     };
@@ -241,7 +241,7 @@ impl Flow {
     }
 
     /// Replaces the node set (settings changes, new edges, removals).
-    pub async fn apply(&mut self, nodes: Vec<NodeSpec>) -> tinyhost::runtime::ApplyReport {
+    pub async fn apply(&mut self, nodes: Vec<NodeSpec>) -> tinyhost::apply::ApplyReport {
         self.nodes = nodes;
         self.runtime.apply(manifests(&self.nodes)).await
     }

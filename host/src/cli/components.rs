@@ -1,0 +1,69 @@
+//! `tinyhost components`: the loaded components and their default ports.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use super::shared::{EngineArgs, OutputFormat, start_runtime};
+use crate::runtime::RuntimeConfig;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct ComponentsArgs {
+    /// Component files or folders (the built-ins are always listed).
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    output: OutputFormat,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+pub(crate) async fn components(args: ComponentsArgs) -> anyhow::Result<ExitCode> {
+    let runtime = start_runtime(RuntimeConfig {
+        engine: args.engine.config(),
+        component_paths: args.paths.clone(),
+        ..RuntimeConfig::default()
+    })
+    .await?;
+    let registry = runtime.registry();
+    let mut out = std::io::stdout().lock();
+    for entry in registry.entries() {
+        let ports: Vec<Value> = entry
+            .default_ports
+            .iter()
+            .map(|p| json!({"name": p.name, "label": p.label, "source": p.source, "position": format!("{:?}", p.position).to_lowercase()}))
+            .collect();
+        match args.output {
+            OutputFormat::Json => {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"name": entry.info.name, "description": entry.info.description, "origin": entry.pool.origin(), "ports": ports})
+                )?;
+            }
+            OutputFormat::Text => {
+                writeln!(
+                    out,
+                    "{:<14} {}  [{}]",
+                    entry.info.name,
+                    entry.info.description,
+                    entry.pool.origin()
+                )?;
+                for p in &entry.default_ports {
+                    let dir = if p.source { "out" } else { "in " };
+                    writeln!(out, "    {dir} {:<16} {}", p.name, p.label)?;
+                }
+            }
+        }
+    }
+    for e in registry.errors() {
+        eprintln!("error: {e}");
+    }
+    Ok(if registry.errors().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,232 @@
+//! TinySignal files dropped into the folder of a running `tinyhost run`: each one reaches
+//! its node once the node is ready, however busy the runner is when the file appears —
+//! while the flow is still being applied (an inline Go program compiling on a cold cache),
+//! or while a fast ticker keeps the event stream full — and a signal whose node does not
+//! exist fails loudly, naming the signal and the node.
+
+mod support;
+#[path = "../../toolchain/tests/support/mod.rs"]
+mod toolchain_support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use support::tinyhost_command;
+
+/// A running `tinyhost run --output json` whose stdout lines arrive on a channel.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<Value>,
+    started: Instant,
+}
+
+impl Running {
+    fn start(mut command: std::process::Command, folder: &std::path::Path) -> Running {
+        let mut child = command
+            .args(["run", "--output", "json", "--duration", "120s"])
+            .arg(folder)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tinyhost starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(value) = serde_json::from_str::<Value>(&line)
+                    && tx.send(value).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Running {
+            child,
+            lines,
+            started: Instant::now(),
+        }
+    }
+
+    /// Waits up to `within` for a line matching `pred`; `None` when none came.
+    fn wait_for(&self, within: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
+        let deadline = Instant::now() + within;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(v) if pred(&v) => return Some(v),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const WATCH_NODE: &str = "00000009.common-module.debug-signalled";
+
+/// A debug node that only signals reach.
+fn watch_node() -> String {
+    format!(
+        "apiVersion: operator.tinysystems.io/v1alpha1\nkind: TinyNode\nmetadata: {{name: {WATCH_NODE}}}\nspec:\n  module: common-module\n  component: debug\n"
+    )
+}
+
+fn signal(name: &str, node: &str, payload: &str) -> String {
+    format!(
+        "apiVersion: operator.tinysystems.io/v1alpha1\nkind: TinySignal\nmetadata: {{name: {name}}}\nspec:\n  node: {node}\n  port: in\n  data: {{context: {{pressed: {payload}}}}}\n"
+    )
+}
+
+/// The `_control` message with which the watch node shows the signal's payload.
+fn shows(payload: &'static str) -> impl Fn(&Value) -> bool {
+    move |v| {
+        v["type"] == "message"
+            && v["node"] == WATCH_NODE
+            && v["data"]["context"]["pressed"] == payload
+    }
+}
+
+/// A Go `wasm_eval` node: on a cold cache its program compiles for several seconds while
+/// the flow is being applied.
+const GO_NODE: &str = r#"
+apiVersion: operator.tinysystems.io/v1alpha1
+kind: TinyNode
+metadata: {name: 00000008.common-module.wasm_eval-slow}
+spec:
+  module: common-module
+  component: wasm_eval
+  ports:
+    - port: _settings
+      configuration:
+        source:
+          language: go
+          content: |
+            package main
+
+            import (
+            	"io"
+            	"os"
+            )
+
+            func main() { io.Copy(os.Stdout, os.Stdin) }
+"#;
+
+#[test]
+fn a_signal_dropped_while_a_go_node_compiles_reaches_its_node() {
+    let Some(go) = toolchain_support::go_binary() else {
+        eprintln!("SKIPPING: no Go toolchain");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("flow.yaml"),
+        format!("{GO_NODE}---\n{}", watch_node()),
+    )
+    .expect("write");
+    // A cold cache, so the Go node compiles for seconds while the signal arrives.
+    let cold = tempfile::tempdir().expect("temp dir");
+    let mut command = tinyhost_command();
+    command
+        .env("TINYHOST_CACHE_DIR", cold.path())
+        .env("TINYHOST_GO", go);
+    let running = Running::start(command, dir.path());
+    std::thread::sleep(Duration::from_secs(1));
+    std::fs::write(
+        dir.path().join("press.yaml"),
+        signal("press", WATCH_NODE, "while-compiling"),
+    )
+    .expect("write");
+    let shown = running.wait_for(Duration::from_secs(90), shows("while-compiling"));
+    assert!(
+        shown.is_some(),
+        "the signal never reached its node ({:.1} s)",
+        running.started.elapsed().as_secs_f64()
+    );
+}
+
+const FAST_TICKER: &str = r#"
+apiVersion: operator.tinysystems.io/v1alpha1
+kind: TinyNode
+metadata: {name: 00000007.common-module.ticker-fast}
+spec:
+  module: common-module
+  component: ticker
+  ports:
+    - port: _settings
+      configuration: {delay: 5, context: {tick: true}}
+  edges:
+    - {id: tick, port: out, to: "00000006.common-module.debug-ticks:in"}
+---
+apiVersion: operator.tinysystems.io/v1alpha1
+kind: TinyNode
+metadata: {name: 00000006.common-module.debug-ticks}
+spec:
+  module: common-module
+  component: debug
+---
+apiVersion: operator.tinysystems.io/v1alpha1
+kind: TinySignal
+metadata: {name: start-fast}
+spec:
+  node: 00000007.common-module.ticker-fast
+  port: _control
+  data: {start: true}
+"#;
+
+#[test]
+fn a_signal_dropped_while_a_fast_ticker_runs_reaches_its_node() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("flow.yaml"),
+        format!("{FAST_TICKER}---\n{}", watch_node()),
+    )
+    .expect("write");
+    let running = Running::start(tinyhost_command(), dir.path());
+    let ticking = running.wait_for(Duration::from_secs(20), |v| {
+        v["type"] == "message" && v["node"] == "00000006.common-module.debug-ticks"
+    });
+    assert!(ticking.is_some(), "the ticker runs");
+    for (i, payload) in ["first", "second", "third"].into_iter().enumerate() {
+        std::fs::write(
+            dir.path().join(format!("press-{i}.yaml")),
+            signal(&format!("press-{i}"), WATCH_NODE, payload),
+        )
+        .expect("write");
+        let shown = running.wait_for(Duration::from_secs(20), shows(payload));
+        assert!(shown.is_some(), "signal {payload} never reached its node");
+    }
+}
+
+#[test]
+fn a_signal_for_a_missing_node_fails_naming_the_signal_and_the_node() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("flow.yaml"), watch_node()).expect("write");
+    let running = Running::start(tinyhost_command(), dir.path());
+    let applied = running.wait_for(Duration::from_secs(20), |v| v["type"] == "applied");
+    assert!(applied.is_some(), "the flow is applied");
+    std::fs::write(
+        dir.path().join("lost.yaml"),
+        signal("lost-press", "00000099.common-module.debug-nowhere", "x"),
+    )
+    .expect("write");
+    let error = running.wait_for(Duration::from_secs(20), |v| v["type"] == "error");
+    let message = error
+        .as_ref()
+        .and_then(|e| e["message"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("lost-press") && message.contains("debug-nowhere"),
+        "{error:?}"
+    );
+}
