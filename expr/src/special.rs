@@ -22,6 +22,12 @@
 //! comes with no support or guarantee."), and `erfinv` from Wichura's
 //! algorithm AS 241 (Applied Statistics 37(3), 1988).
 
+// The constants are Go's literals digit for digit, so they can be checked
+// against Go's source; Rust rounds each to the same `f64`. Some coefficients
+// happen to equal a named constant (`√2`, `log2 e`) to many places; they are
+// coefficients of Go's formulas and stay as Go writes them.
+#![allow(clippy::excessive_precision, clippy::approx_constant)]
+
 use std::f64::consts::{FRAC_2_PI, FRAC_2_SQRT_PI, LN_2, PI};
 
 use crate::math::{cos, exp, log, pow, sin, sincos};

@@ -330,7 +330,10 @@ impl<'ast> Visit<'ast> for Refs<'_> {
             return;
         }
         if let syn::Item::Use(u) = item {
-            self.use_tree(&mut Vec::new(), &u.tree);
+            // `use ::x` names another crate.
+            if u.leading_colon.is_none() {
+                self.use_tree(&mut Vec::new(), &u.tree);
+            }
             return;
         }
         syn::visit::visit_item(self, item);
@@ -352,17 +355,12 @@ impl<'ast> Visit<'ast> for Refs<'_> {
     fn visit_path(&mut self, path: &'ast syn::Path) {
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         // A lone name is a local item or variable, never a module (a module
-        // is only named on the way to something in it).
-        if segments.len() > 1 || path.leading_colon.is_none() && is_relative_keyword(&segments) {
+        // is only named on the way to something in it); `::x` is another crate.
+        if segments.len() > 1 && path.leading_colon.is_none() {
             self.record(&segments);
         }
         syn::visit::visit_path(self, path);
     }
-}
-
-/// Whether a one-segment path is `crate`, `self` or `super` (as in `use super::*`).
-fn is_relative_keyword(segments: &[String]) -> bool {
-    segments.len() == 1 && matches!(segments[0].as_str(), "crate" | "self" | "super")
 }
 
 /// Every circle of the graph: its strongly connected components of more
@@ -370,7 +368,8 @@ fn is_relative_keyword(segments: &[String]) -> bool {
 fn cycles(graph: &Graph) -> Vec<Vec<String>> {
     // Tarjan's algorithm, iterative over an explicit stack of (node, next edge).
     let names: Vec<&String> = graph.modules.iter().collect();
-    let index_of: BTreeMap<&String, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let index_of: BTreeMap<&String, usize> =
+        names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
     let adjacency: Vec<Vec<usize>> = names
         .iter()
         .map(|n| {
