@@ -68,7 +68,8 @@ impl Expression {
         Ok(())
     }
 
-    /// The expression text as given to [`Expression::parse`].
+    /// The expression text as given to [`Expression::parse`], so logs and
+    /// reports can show what the flow author wrote.
     pub fn source(&self) -> &str {
         &self.inner.source
     }
@@ -94,7 +95,9 @@ impl fmt::Debug for Expression {
     }
 }
 
-/// Parses and evaluates `source` once against `data`.
+/// Parses and evaluates `source` once against `data`: for a value needed
+/// once; an expression evaluated per message is cheaper parsed once with
+/// [`Expression::parse`].
 pub fn eval(source: &str, data: &Value) -> Result<Value, ExprError> {
     Expression::parse(source)?.eval(data)
 }

@@ -209,7 +209,9 @@ impl Mapping {
         }
     }
 
-    /// Errors found while compiling (expressions that failed to parse).
+    /// Errors found while compiling (expressions that failed to parse), so a
+    /// broken configuration can be reported when a flow is deployed rather
+    /// than on every message.
     pub fn parse_errors(&self) -> &[ExprError] {
         &self.parse_errors
     }
@@ -275,7 +277,9 @@ fn render_node(node: &Node, data: &Value, errors: &mut Vec<ExprError>) -> Value 
     }
 }
 
-/// Compiles and renders a configuration once (see [`Mapping`]).
+/// Compiles and renders a configuration once: for a configuration used
+/// once; one rendered per message is cheaper compiled once with
+/// [`Mapping::compile`].
 pub fn render(configuration: &Value, data: &Value) -> Rendered {
     Mapping::compile(configuration).render(data)
 }

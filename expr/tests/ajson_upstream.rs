@@ -10,6 +10,10 @@
 //! (`ajson.Eval`) by a small Go oracle; the outcome recorded here is the
 //! fork's, or upstream's for the `is_*` functions, which only upstream has
 //! (they postdate the fork). Where both libraries know a case they agree.
+//! Upstream's two `TestEval_issue_81` tests, which are not tables, are
+//! here as their expression and document, with upstream's outcome, which
+//! is what those tests demand (the fork panics on `$...`, the bug they
+//! were written for; this crate follows the fix).
 //!
 //! A row whose argument is given straight to a Go function becomes a call
 //! on a literal (`abs(-100)`) or on the document (`length($)`, `$.missing`
@@ -44,7 +48,7 @@ const DOC_2: &str =
     r#"{"items":[{"price":1,"type":"A"},{"price":2,"type":"B"},{"price":3,"type":"C"},null]}"#;
 
 /// Number of cases taken from ajson's suite.
-const CASE_COUNT: usize = 635;
+const CASE_COUNT: usize = 637;
 
 #[rustfmt::skip]
 const CASES: &[Case] = &[
@@ -712,6 +716,10 @@ const CASES: &[Case] = &[
     Case { source: r#"TestRealWorldUseCases"#, name: r#"check error type"#, expr: r#"hasprefix($.error, 'NotFound')"#, doc: r#"{"error":"NotFound: resource not found"}"#, want: Want::Value(r#"true"#) },
     Case { source: r#"TestRealWorldUseCases"#, name: r#"extract error type"#, expr: r#"first(split($.error, ':'))"#, doc: r#"{"error":"NotFound: resource not found"}"#, want: Want::Value(r#""NotFound""#) },
     Case { source: r#"TestRealWorldUseCases"#, name: r#"check log level"#, expr: r#"contains($.log, '[ERROR]')"#, doc: r#"{"log":"[ERROR] Failed to connect"}"#, want: Want::Value(r#"true"#) },
+    // jsonpath_test.go:TestEval_issue_81
+    Case { source: r#"TestEval_issue_81"#, name: r#"$..."#, expr: r#"$..."#, doc: r#"[{"a": 1, "b": 2, "c": 3}]"#, want: Want::Value(r#"[[{"a":1,"b":2,"c":3}],{"a":1,"b":2,"c":3},{"a":1,"b":2,"c":3}]"#) },  // spyzhov/ajson v0.9.6 only
+    // jsonpath_test.go:TestEval_issue_81_index_corruption_in_eval
+    Case { source: r#"TestEval_issue_81_index_corruption_in_eval"#, name: r#"$.foo[(last($.foo[1,2]))]"#, expr: r#"$.foo[(last($.foo[1,2]))]"#, doc: r#"{"foo": [0, 1, 2, 3, 4]}"#, want: Want::Value(r#"2"#) },  // spyzhov/ajson v0.9.6 only
 ];
 
 // Rows of the same tables that are not cases here, because their input is
