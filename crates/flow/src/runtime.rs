@@ -99,17 +99,7 @@ impl Runtime {
             exprs: Arc::new(ExprCache::default()),
             sandbox: sandbox.clone(),
         };
-        let mut sources = Vec::new();
-        if config.builtins {
-            sources.push(tinyhost_guests::builtins());
-        }
-        sources.extend(
-            config
-                .component_paths
-                .iter()
-                .cloned()
-                .map(ComponentSource::Path),
-        );
+        let sources = component_sources(config.builtins, &config.component_paths);
         let components = components::load(&engine, services, &sources).await?;
         let router = Router::new(
             RouteLimits {
@@ -274,4 +264,14 @@ pub fn build_sandbox(
         ToolchainConfig::new(base.join("toolchain"))
     });
     sandbox_with_toolchains(engine.clone(), toolchain_config, &config.compilers)
+}
+
+/// The component sources of a host: the embedded built-ins (when `builtins`), then each
+/// file or folder in `paths`, in order (the first to define a name wins).
+pub fn component_sources(builtins: bool, paths: &[PathBuf]) -> Vec<ComponentSource> {
+    builtins
+        .then(tinyhost_guests::builtins)
+        .into_iter()
+        .chain(paths.iter().cloned().map(ComponentSource::Path))
+        .collect()
 }

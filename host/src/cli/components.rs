@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use super::shared::{EngineArgs, OutputFormat, start_runtime};
-use crate::runtime::RuntimeConfig;
+use anyhow::anyhow;
+
+use super::shared::{EngineArgs, OutputFormat};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct ComponentsArgs {
@@ -21,13 +22,13 @@ pub(crate) struct ComponentsArgs {
 }
 
 pub(crate) async fn components(args: ComponentsArgs) -> anyhow::Result<ExitCode> {
-    let runtime = start_runtime(RuntimeConfig {
-        engine: args.engine.config(),
-        component_paths: args.paths.clone(),
-        ..RuntimeConfig::default()
-    })
-    .await?;
-    let registry = runtime.registry();
+    // Listing needs the components only: no runtime, toolchains or metadata flusher.
+    let engine =
+        crate::engine::HostEngine::new(args.engine.config()).map_err(|e| anyhow!("{e}"))?;
+    let sources = crate::flow::runtime::component_sources(true, &args.paths);
+    let registry = crate::flow::components::load_standalone(&engine, &sources)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     let mut out = std::io::stdout().lock();
     for entry in registry.entries() {
         let ports: Vec<Value> = entry

@@ -8,6 +8,7 @@ use anyhow::{Context, anyhow};
 use serde_json::Value;
 
 use super::shared::{EngineArgs, read_json_arg};
+use crate::runtime::RuntimeConfig;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct EvalArgs {
@@ -33,18 +34,14 @@ pub(crate) async fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let source = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let input: Value = read_json_arg(&args.input, "--input")?;
-    let config = args.engine.config();
-    let toolchain = tinyhost_toolchain::ToolchainConfig::new(
-        config
-            .cache_dir
-            .clone()
-            .unwrap_or_else(|| std::env::temp_dir().join("tinyhost"))
-            .join("toolchain"),
-    );
-    let engine = crate::engine::HostEngine::new(config).map_err(|e| anyhow!("{e}"))?;
+    let config = RuntimeConfig {
+        engine: args.engine.config(),
+        ..RuntimeConfig::default()
+    };
+    let engine =
+        crate::engine::HostEngine::new(config.engine.clone()).map_err(|e| anyhow!("{e}"))?;
     let (_toolchain, sandbox) =
-        crate::sandbox::toolchains::sandbox_with_toolchains(engine, toolchain, &Vec::new())
-            .map_err(|e| anyhow!("{e}"))?;
+        crate::runtime::build_sandbox(&config, &engine).map_err(|e| anyhow!("{e}"))?;
     let program = match sandbox.compile(&args.language, &source).await {
         Ok(p) => p,
         Err(e) => {
