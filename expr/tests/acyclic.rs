@@ -3,7 +3,7 @@
 //! code may use anything). The checker is also tested here on small
 //! made-up crates, so a green result means something.
 
-#[path = "support/acyclic.rs"]
+#[path = "../../testing/acyclic.rs"]
 mod acyclic;
 
 use std::fs;

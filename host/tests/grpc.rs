@@ -1,4 +1,4 @@
-//! Calls between modules over gRPC (CONTRACT §2 and §4): two runtimes in one process, each
+//! Calls between modules over gRPC (docs/compatibility.md#wire-protocol, #message-semantics): two runtimes in one process, each
 //! serving `module.ModuleService` on a local port and reaching the other through the real
 //! client, with the `chaos` test component on both sides. Node names carry the module
 //! (`{8hex}.{module}.{component}-{suffix}`), which is how a message finds its module.

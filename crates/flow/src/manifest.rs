@@ -355,7 +355,7 @@ pub fn module_of(node_name: &str) -> Option<&str> {
     Some(module)
 }
 
-/// A module or component name as the platform stores it (CONTRACT §1): lower-case,
+/// A module or component name as the platform stores it (docs/compatibility.md#resources): lower-case,
 /// every non-alphanumeric character a `-`, no leading or trailing `-`, at most the last 48
 /// characters. Two spellings of one module compare equal after it.
 pub fn sanitize_name(name: &str) -> String {

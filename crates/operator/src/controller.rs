@@ -14,7 +14,7 @@ use kube::runtime::reflector::store::Writer;
 use kube::runtime::{WatchStreamExt, watcher};
 use tokio::sync::watch;
 
-use super::ReconcileError;
+use crate::error::ReconcileError;
 
 /// The objects of `api` as a controller consumes them, kept in `writer`'s store; `observe`
 /// sees every event (after the store has taken it), including the end of each list.

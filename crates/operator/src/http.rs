@@ -13,8 +13,9 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::{Readiness, stopped};
+use crate::context::stopped;
 use crate::metrics::Metrics;
+use crate::readiness::Readiness;
 
 /// A bind address that could not be read.
 #[derive(Debug, thiserror::Error)]

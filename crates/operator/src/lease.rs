@@ -1,4 +1,4 @@
-//! Leader election on a `coordination.k8s.io/v1` Lease (CONTRACT §3), with client-go's
+//! Leader election on a `coordination.k8s.io/v1` Lease (docs/compatibility.md#leader-election), with client-go's
 //! rules: a holder renews every retry period; it steps down when it has not renewed for the
 //! renew deadline, which is shorter than the lease, so it has stopped leader-only work
 //! before anyone else may take over; others take the lease only after watching it stay

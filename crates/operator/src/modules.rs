@@ -14,8 +14,9 @@ use kube::{Resource, ResourceExt};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::{Context, ReconcileError, stopped};
+use crate::context::{Context, stopped};
 use crate::crd::{self, ModuleComponentStatus, ModulePortStatus, TinyModule, TinyModuleSpec};
+use crate::error::ReconcileError;
 use tinyhost_flow::manifest::{self, JsonBytes};
 use tinyhost_flow::status::{HIDDEN_PORTS, position_number};
 
@@ -152,7 +153,7 @@ async fn ensure_module(context: &Context) -> Result<(), ReconcileError> {
     api.patch_status(
         &name,
         &PatchParams::default(),
-        &super::controller::replace_status(&status)?,
+        &crate::controller::replace_status(&status)?,
     )
     .await?;
     tracing::info!(module = %name, addr = %config.advertise_addr, "module reported");

@@ -19,11 +19,12 @@ use kube::{Resource, ResourceExt};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::controller::{
+use crate::context::{Context, stopped};
+use crate::controller::{
     Reconciler, Retries, error_policy, finish, leadership_gained, read_typed, watch_objects,
 };
-use super::{Context, ReconcileError, stopped};
 use crate::crd;
+use crate::error::ReconcileError;
 use tinyhost_flow::drive::{SIGNAL_TIMEOUT, SignalError, deliver_signal};
 use tinyhost_flow::manifest;
 
@@ -98,7 +99,7 @@ async fn reconcile(
     let desired = &context.desired;
     desired.wait_listed().await;
     if !desired
-        .wait_applied(desired.revision(), super::nodes::APPLY_WAIT)
+        .wait_applied(desired.revision(), crate::desired::APPLY_WAIT)
         .await
     {
         return Err(ReconcileError::NotApplied);

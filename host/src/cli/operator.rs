@@ -1,4 +1,4 @@
-//! `tinyhost operator`: cluster mode. The flags are upstream's module flags (CONTRACT §8)
+//! `tinyhost operator`: cluster mode. The flags are upstream's module flags (docs/compatibility.md#process-interface)
 //! plus tinyhost's own, so an upstream chart's arguments work unchanged; the binary run
 //! under the name `manager` (upstream's entry point) also takes `run` to mean `operator`.
 
@@ -102,7 +102,7 @@ fn identity(flag: Option<String>) -> String {
         .unwrap_or_else(|| format!("tinyhost-{}", std::process::id()))
 }
 
-/// The advertised gRPC address (CONTRACT §2).
+/// The advertised gRPC address (docs/compatibility.md#wire-protocol).
 fn advertise_addr(flag: Option<String>, grpc_port: u16) -> String {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     flag.filter(|a| !a.is_empty())

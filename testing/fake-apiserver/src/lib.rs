@@ -76,6 +76,7 @@ mod resource;
 mod routes;
 mod selector;
 mod server;
+mod shared;
 mod store;
 mod util;
 mod watch;

@@ -19,7 +19,7 @@ use crate::faults::{RecordedRequest, take_fault};
 use crate::patch::{self, PatchFailure, PatchKind};
 use crate::resource::{self, ResourceType};
 use crate::selector::Selector;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::store::{Part, Preconditions, WatchFrom};
 use crate::util::lock;
 use crate::watch::{self, WatchFilter, WatchGuard, partial_object_metadata};

@@ -9,7 +9,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use super::{BuildContext, failed, read_module};
+use super::build::{BuildContext, failed, read_module};
 use crate::diagnostics;
 use crate::discover::{self, first_line, is_executable, parent_dir};
 use crate::error::CompileError;

@@ -4,8 +4,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use super::build::{BuildContext, failed, read_module};
 use super::go::{self, Go};
-use super::{BuildContext, failed, read_module};
 use crate::diagnostics;
 use crate::discover::{self, first_line, is_executable, parent_dir};
 use crate::error::CompileError;

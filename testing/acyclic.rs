@@ -3,7 +3,7 @@
 //! Modules that import each other in a circle cannot be understood, tested or
 //! moved one at a time; a layered crate can. This file turns that rule into a
 //! test any crate of the workspace can run: include it with
-//! `#[path = "<relative path>/acyclic.rs"] mod acyclic;` and call
+//! `#[path = "<relative path>/testing/acyclic.rs"] mod acyclic;` and call
 //! [`assert_acyclic`] on the crate's `src` directory.
 //!
 //! The graph is built from the source text with `syn`, so it needs no

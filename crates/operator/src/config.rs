@@ -1,0 +1,72 @@
+//! What an operator replica is: its module, namespace, addresses, lease timing and the
+//! runtime configuration behind it, as the binary's flags give them.
+
+use std::time::Duration;
+
+use tinyhost_flow::RuntimeConfig;
+
+use crate::lease::LeaseTiming;
+
+/// How often the leader re-reports every node and the module even when nothing changed:
+/// `lastUpdateTime` is the heartbeat the platform reads (docs/compatibility.md#resources).
+pub const DEFAULT_REQUEUE: Duration = Duration::from_secs(300);
+
+/// What an operator replica is and how it behaves.
+#[derive(Debug, Clone)]
+pub struct OperatorConfig {
+    /// The module name as given (`--name`); compared with nodes' `spec.module` sanitised.
+    pub module: String,
+    /// The module version, without a leading `v`.
+    pub version: String,
+    /// The namespace holding the module's nodes, signals, TinyModule and Lease.
+    pub namespace: String,
+    /// The gRPC address other modules dial, written to the TinyModule status.
+    pub advertise_addr: String,
+    /// The image recorded in the TinyModule spec (may be empty).
+    pub image: String,
+    /// This replica's name in the Lease (the pod name).
+    pub identity: String,
+    /// Lease timing.
+    pub lease: LeaseTiming,
+    /// Heartbeat period of node and module status.
+    pub requeue_after: Duration,
+    /// Where the gRPC server for other modules listens (`None`: no server).
+    pub grpc_listen: Option<std::net::SocketAddr>,
+    /// How this module calls others.
+    pub grpc_client: tinyhost_grpc::client::ClientConfig,
+    /// TLS of the gRPC server (`None`: plaintext).
+    pub grpc_server_tls: Option<tonic::transport::ServerTlsConfig>,
+    /// The runtime behind the controllers.
+    pub runtime: RuntimeConfig,
+}
+
+impl OperatorConfig {
+    /// The sanitised module name: the TinyModule's name and the key nodes are matched on.
+    pub fn module_key(&self) -> String {
+        tinyhost_flow::manifest::sanitize_name(&self.module)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_module_key_is_sanitised() {
+        let config = OperatorConfig {
+            module: "Tiny Systems/Common Module".into(),
+            version: String::new(),
+            namespace: String::new(),
+            advertise_addr: String::new(),
+            image: String::new(),
+            identity: String::new(),
+            lease: LeaseTiming::default(),
+            requeue_after: DEFAULT_REQUEUE,
+            grpc_listen: None,
+            grpc_client: Default::default(),
+            grpc_server_tls: None,
+            runtime: RuntimeConfig::default(),
+        };
+        assert_eq!(config.module_key(), "tiny-systems-common-module");
+    }
+}
