@@ -264,6 +264,9 @@ fn expr_evaluates_templates_and_configurations() {
         serde_json::from_str::<Value>(&out).expect("JSON"),
         json!({"admin": true, "price": "$18.99"})
     );
+    // A negative number is an input, not a flag.
+    assert_eq!(run("{{abs($)}}", "-1").1, "1");
+    assert_eq!(run("{{$ * 2}}", "-2.5").1, "-5");
     let (code, _, err) = run("{{$.count +}}", "{}");
     assert_eq!(code, Some(2));
     assert!(err.contains("position"), "{err}");

@@ -20,6 +20,8 @@ const NS: &str = "flows";
 const MODULE: &str = "common-module";
 /// How long a test waits for something the operator does eventually.
 const WAIT: Duration = Duration::from_secs(20);
+/// How long a signal waits for a node missing from the cluster, shortened for the tests.
+const SIGNAL_NODE_GRACE: Duration = Duration::from_secs(2);
 
 /// Short lease timings so failover happens within a test.
 fn fast_lease() -> LeaseTiming {
@@ -85,6 +87,7 @@ async fn module_replica(
         identity: identity.into(),
         lease: fast_lease(),
         requeue_after: Duration::from_secs(300),
+        signal_node_grace: SIGNAL_NODE_GRACE,
         grpc_listen: grpc,
         grpc_client: tinyhost::grpc::client::ClientConfig {
             deadline: Duration::from_secs(5),
@@ -307,6 +310,43 @@ async fn a_signal_is_taken_once_and_delivered_once() {
     two.shutdown().await;
 }
 
+/// The TinyNode and TinySignal watches are separate, so a signal can be seen before its
+/// node: it must wait for the node, reach it, and only then be deleted.
+#[tokio::test]
+async fn a_signal_created_before_its_node_waits_for_it_and_is_deleted_after_delivery() {
+    let fake = FakeApiServer::start().await.expect("fake API server");
+    let op = replica(&fake, "one").await;
+    wait_leader(&[&op]).await;
+    let node = "00000002.common-module.chaos-late";
+    put_signal(
+        &fake,
+        tinysignal("early", node, "in", json!({"do": "count"})),
+    );
+    // The signal is observed and waits; its node arrives a moment later.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        fake.get(GROUP_VERSION, "tinysignals", NS, "early")
+            .is_some(),
+        "a signal whose node is not there yet is kept"
+    );
+    put_node(&fake, chaos(node));
+    fake.wait_until(WAIT, |f| {
+        f.get(GROUP_VERSION, "tinysignals", NS, "early")
+            .is_none()
+            .then_some(())
+    })
+    .await
+    .expect("signal deleted once delivered");
+    // Deleted only after the node counted it.
+    let count = op
+        .runtime()
+        .status(node)
+        .and_then(|s| s.metadata.get("count").cloned());
+    assert_eq!(count.as_deref(), Some("1"));
+    op.shutdown().await;
+}
+
+/// A signal whose node never appears is dropped once it has waited the grace, as an error.
 #[tokio::test]
 async fn a_signal_for_a_missing_node_is_dropped_not_retried() {
     let fake = FakeApiServer::start().await.expect("fake API server");

@@ -83,11 +83,12 @@ fn watch_node() -> String {
 
 fn signal(name: &str, node: &str, payload: &str) -> String {
     format!(
-        "apiVersion: operator.tinysystems.io/v1alpha1\nkind: TinySignal\nmetadata: {{name: {name}}}\nspec:\n  node: {node}\n  port: in\n  data: {{context: {{pressed: {payload}}}}}\n"
+        "apiVersion: operator.tinysystems.io/v1alpha1\nkind: TinySignal\nmetadata: {{name: {name}}}\nspec:\n  node: {node}\n  port: in\n  data: {{pressed: {payload}}}\n"
     )
 }
 
-/// The `_control` message with which the watch node shows the signal's payload.
+/// The `_control` message with which the watch node shows the signal's payload (a debug
+/// node shows `{"context": <message>}`).
 fn shows(payload: &'static str) -> impl Fn(&Value) -> bool {
     move |v| {
         v["type"] == "message"

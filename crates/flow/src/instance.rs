@@ -6,7 +6,6 @@
 //! Instances do not know nodes; they know a [`CallTarget`], which the node implements.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
@@ -102,18 +101,16 @@ impl Instantiate for FlowInstances {
         ComponentState::new(core, &self.services)
     }
 
-    fn instantiate<'a>(
-        &'a self,
-        store: &'a mut Store<ComponentState>,
-    ) -> impl Future<Output = wasmtime::Result<(FlowComponent, NodeSlots)>> + Send + 'a {
-        async move {
-            let bindings = self.pre.instantiate_async(store).await?;
-            let slots = NodeSlots {
-                slots: HashMap::new(),
-                pruned_at: retirements(),
-            };
-            Ok((bindings, slots))
-        }
+    async fn instantiate(
+        &self,
+        store: &mut Store<ComponentState>,
+    ) -> wasmtime::Result<(FlowComponent, NodeSlots)> {
+        let bindings = self.pre.instantiate_async(store).await?;
+        let slots = NodeSlots {
+            slots: HashMap::new(),
+            pruned_at: retirements(),
+        };
+        Ok((bindings, slots))
     }
 
     fn recycle(&self, kept: &mut NodeSlots) {

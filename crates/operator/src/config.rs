@@ -11,6 +11,11 @@ use crate::lease::LeaseTiming;
 /// `lastUpdateTime` is the heartbeat the platform reads (docs/compatibility.md#resources).
 pub const DEFAULT_REQUEUE: Duration = Duration::from_secs(300);
 
+/// How long a TinySignal may wait for a node that is not in the cluster: long enough for
+/// a node created with it (or just before) to be observed, short enough that a signal for
+/// a deleted node does not linger.
+pub const DEFAULT_SIGNAL_NODE_GRACE: Duration = Duration::from_secs(60);
+
 /// What an operator replica is and how it behaves.
 #[derive(Debug, Clone)]
 pub struct OperatorConfig {
@@ -30,6 +35,10 @@ pub struct OperatorConfig {
     pub lease: LeaseTiming,
     /// Heartbeat period of node and module status.
     pub requeue_after: Duration,
+    /// How long a TinySignal whose node does not exist in the cluster is kept and retried
+    /// before it is dropped as an error ([`DEFAULT_SIGNAL_NODE_GRACE`]). The TinyNode and
+    /// TinySignal watches are separate, so a signal may be seen before its node.
+    pub signal_node_grace: Duration,
     /// Where the gRPC server for other modules listens (`None`: no server).
     pub grpc_listen: Option<std::net::SocketAddr>,
     /// How this module calls others.
@@ -62,6 +71,7 @@ mod tests {
             identity: String::new(),
             lease: LeaseTiming::default(),
             requeue_after: DEFAULT_REQUEUE,
+            signal_node_grace: DEFAULT_SIGNAL_NODE_GRACE,
             grpc_listen: None,
             grpc_client: Default::default(),
             grpc_server_tls: None,

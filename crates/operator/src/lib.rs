@@ -23,7 +23,7 @@ pub mod peers;
 mod readiness;
 pub mod signals;
 
-pub use config::{DEFAULT_REQUEUE, OperatorConfig};
+pub use config::{DEFAULT_REQUEUE, DEFAULT_SIGNAL_NODE_GRACE, OperatorConfig};
 pub use context::Context;
 pub use desired::{ClusterSource, DesiredNodes};
 pub use error::{OperatorError, ReconcileError};

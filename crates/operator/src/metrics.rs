@@ -105,7 +105,7 @@ impl Metrics {
         let signals = Family::<ResultLabels, Counter>::default();
         registry.register(
             "tinyhost_signals",
-            "TinySignals taken by this replica, by outcome (delivered, failed, timeout, invalid)",
+            "TinySignals taken by this replica, by outcome (delivered, failed, timeout, invalid, waiting, node-missing)",
             signals.clone(),
         );
         let calls = Family::<CallLabels, Counter>::default();

@@ -5,10 +5,13 @@
 //! it delivered are remembered for a while, so a watch replay or a failed delete does not
 //! deliver twice; a leader that fails over between delivering and deleting leaves the
 //! signal to its successor, which delivers it again (at least once, never lost). A signal
-//! whose node does not become ready stays in the cluster and is retried, with an error
-//! naming both; one that cannot be read is logged, counted and deleted.
+//! whose node is not ready stays in the cluster and is retried, with an error naming both;
+//! once the signal has waited the configured grace and its node is still not in the cluster
+//! at all, it is dropped as an error. One that cannot be read is logged, counted and
+//! deleted.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Preconditions};
@@ -28,7 +31,7 @@ use crate::error::ReconcileError;
 use tinyhost_flow::drive::{SIGNAL_TIMEOUT, SignalError, deliver_signal};
 use tinyhost_flow::manifest;
 
-/// How long a signal waits for its node to run before its reconcile gives up for now.
+/// How long one reconcile waits for a signal's node to run before it gives up for now.
 pub const SIGNAL_NODE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// When a signal whose node was not ready is tried again.
@@ -49,6 +52,8 @@ struct SignalController {
     retries: Retries,
     /// Uids delivered by this replica and perhaps not yet deleted.
     delivered: moka::sync::Cache<String, ()>,
+    /// When this replica first saw each signal still waiting for its node.
+    first_seen: moka::sync::Cache<String, Instant>,
 }
 
 /// Runs the TinySignal watch and controller until shutdown.
@@ -71,6 +76,9 @@ pub(crate) async fn run_controller(context: Arc<Context>, shutdown: watch::Recei
         retries: Retries::default(),
         delivered: moka::sync::Cache::builder()
             .time_to_live(DELIVERED_MEMORY)
+            .build(),
+        first_seen: moka::sync::Cache::builder()
+            .time_to_idle(DELIVERED_MEMORY)
             .build(),
     });
     Controller::for_stream_with(objects, reader, resource)
@@ -154,18 +162,28 @@ impl SignalController {
             match read_typed::<crd::TinySignal, manifest::TinySignal>(object, "TinySignal") {
                 Ok(signal) => {
                     let to = format!("{}:{}", signal.spec.node, signal.spec.port);
-                    match deliver_signal(&self.context.runtime, &signal, SIGNAL_NODE_WAIT).await {
+                    let first_seen = self.first_seen.get_with(uid.clone(), Instant::now);
+                    let grace = self.context.config.signal_node_grace;
+                    let wait = grace
+                        .saturating_sub(first_seen.elapsed())
+                        .min(SIGNAL_NODE_WAIT);
+                    match deliver_signal(&self.context.runtime, &signal, wait).await {
                         Err(e) if !e.reached_node() => {
-                            // Not delivered: the signal stays, loudly, until its node runs.
-                            tracing::error!(signal = %name, node = %node, error = %e, "signal waits for its node");
-                            metrics.signal("waiting");
-                            return Ok(Action::requeue(SIGNAL_RETRY));
+                            if first_seen.elapsed() < grace || self.context.desired.contains(node) {
+                                // Not delivered: the signal stays, loudly, until its node runs.
+                                tracing::error!(signal = %name, node = %node, error = %e, "signal waits for its node");
+                                metrics.signal("waiting");
+                                return Ok(Action::requeue(SIGNAL_RETRY));
+                            }
+                            tracing::error!(signal = %name, node = %node, waited = ?grace, "signal dropped: its node is not in the cluster");
+                            metrics.signal("node-missing");
                         }
                         outcome => {
                             self.delivered.insert(uid.clone(), ());
                             record(metrics, name, &to, &outcome);
                         }
                     }
+                    self.first_seen.invalidate(&uid);
                 }
                 Err(problem) => {
                     tracing::error!(signal = %name, node = %node, error = %problem, "signal dropped: cannot read it");

@@ -71,6 +71,10 @@ pub(super) struct OperatorArgs {
     /// How often the leader re-reports every node and the module when nothing changed.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "5m")]
     requeue_after: Duration,
+    /// How long a TinySignal whose TinyNode is not in the cluster is retried before it is
+    /// dropped as an error.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    signal_node_grace: Duration,
     #[command(flatten)]
     grpc: super::grpc::GrpcArgs,
     #[command(flatten)]
@@ -208,6 +212,7 @@ pub(super) async fn operator(args: OperatorArgs) -> anyhow::Result<ExitCode> {
         identity: identity(args.identity.clone()),
         lease: timing,
         requeue_after: args.requeue_after,
+        signal_node_grace: args.signal_node_grace,
         grpc_listen: Some(grpc),
         grpc_client: args.grpc.client_config(&args.name)?,
         grpc_server_tls: args.grpc.server_tls()?,
