@@ -1,8 +1,6 @@
 //! The `log` capability: a component's log lines, attributed to the node whose call is
 //! running, go to the host's `tracing` subscriber like every other log line.
 
-use std::sync::Arc;
-
 use wasmtime::component::{HasData, Linker};
 
 use crate::bindings::tinysystems::component::log;
@@ -13,30 +11,29 @@ pub trait LogService: Send + Sync {
     fn subject(&self) -> &str;
 }
 
-/// The capability's state in a store: the call's service while a call runs.
-#[derive(Default)]
-pub struct LogCtx {
+/// What the import functions see: the running call's service (none outside a call).
+pub struct LogView<'a> {
     /// The running call's service.
-    pub service: Option<Arc<dyn LogService>>,
+    pub service: Option<&'a dyn LogService>,
 }
 
 struct HasLog;
 
 impl HasData for HasLog {
-    type Data<'a> = &'a mut LogCtx;
+    type Data<'a> = LogView<'a>;
 }
 
 /// Adds the `log` interface to `linker`, reaching the capability through `get`.
 pub fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut LogCtx,
+    get: fn(&mut T) -> LogView<'_>,
 ) -> wasmtime::Result<()> {
     log::add_to_linker::<T, HasLog>(linker, get)
 }
 
-impl log::Host for LogCtx {
+impl log::Host for LogView<'_> {
     fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
-        let node = self.service.as_ref().map_or("-", |s| s.subject());
+        let node = self.service.map_or("-", |s| s.subject());
         match level {
             log::Level::Trace => tracing::trace!(node, "{message}"),
             log::Level::Debug => tracing::debug!(node, "{message}"),

@@ -24,45 +24,40 @@ pub trait MetadataService: Send + Sync {
     fn entries(&self) -> Vec<(String, String)>;
 }
 
-/// The capability's state in a store: the call's service while a call runs.
-#[derive(Default)]
-pub struct MetadataCtx {
+/// What the import functions see: the running call's service (none outside a call).
+pub struct MetadataView<'a> {
     /// The running call's service.
-    pub service: Option<Arc<dyn MetadataService>>,
+    pub service: Option<&'a dyn MetadataService>,
 }
 
 struct HasMetadata;
 
 impl HasData for HasMetadata {
-    type Data<'a> = &'a mut MetadataCtx;
+    type Data<'a> = MetadataView<'a>;
 }
 
 /// Adds the `metadata` interface to `linker`, reaching the capability through `get`.
 pub fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut MetadataCtx,
+    get: fn(&mut T) -> MetadataView<'_>,
 ) -> wasmtime::Result<()> {
     metadata::add_to_linker::<T, HasMetadata>(linker, get)
 }
 
-impl metadata::Host for MetadataCtx {
+impl metadata::Host for MetadataView<'_> {
     fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
-        Ok(self.service.as_ref().and_then(|s| s.get(&key)))
+        Ok(self.service.and_then(|s| s.get(&key)))
     }
 
     fn set(&mut self, key: String, value: Option<String>) -> wasmtime::Result<()> {
-        if let Some(service) = &self.service {
+        if let Some(service) = self.service {
             service.set(key, value);
         }
         Ok(())
     }
 
     fn entries(&mut self) -> wasmtime::Result<Vec<(String, String)>> {
-        Ok(self
-            .service
-            .as_ref()
-            .map(|s| s.entries())
-            .unwrap_or_default())
+        Ok(self.service.map(|s| s.entries()).unwrap_or_default())
     }
 }
 

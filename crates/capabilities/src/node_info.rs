@@ -1,8 +1,6 @@
 //! The `node-info` capability: who the running node is, whether this replica leads, and
 //! a way to republish its status.
 
-use std::sync::Arc;
-
 use wasmtime::component::{HasData, Linker};
 
 use crate::bindings::tinysystems::component::node_info::{self, NodeIdentity as Identity};
@@ -17,30 +15,29 @@ pub trait NodeInfoService: Send + Sync {
     fn refresh_status(&self);
 }
 
-/// The capability's state in a store: the call's service while a call runs.
-#[derive(Default)]
-pub struct NodeInfoCtx {
+/// What the import functions see: the running call's service (none outside a call).
+pub struct NodeInfoView<'a> {
     /// The running call's service.
-    pub service: Option<Arc<dyn NodeInfoService>>,
+    pub service: Option<&'a dyn NodeInfoService>,
 }
 
 struct HasNodeInfo;
 
 impl HasData for HasNodeInfo {
-    type Data<'a> = &'a mut NodeInfoCtx;
+    type Data<'a> = NodeInfoView<'a>;
 }
 
 /// Adds the `node-info` interface to `linker`, reaching the capability through `get`.
 pub fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut NodeInfoCtx,
+    get: fn(&mut T) -> NodeInfoView<'_>,
 ) -> wasmtime::Result<()> {
     node_info::add_to_linker::<T, HasNodeInfo>(linker, get)
 }
 
-impl node_info::Host for NodeInfoCtx {
+impl node_info::Host for NodeInfoView<'_> {
     fn identity(&mut self) -> wasmtime::Result<Identity> {
-        Ok(match &self.service {
+        Ok(match self.service {
             Some(service) => service.identity(),
             None => Identity {
                 node_name: String::new(),
@@ -53,11 +50,11 @@ impl node_info::Host for NodeInfoCtx {
     }
 
     fn is_leader(&mut self) -> wasmtime::Result<bool> {
-        Ok(self.service.as_ref().is_some_and(|s| s.is_leader()))
+        Ok(self.service.is_some_and(|s| s.is_leader()))
     }
 
     fn refresh_status(&mut self) -> wasmtime::Result<()> {
-        if let Some(service) = &self.service {
+        if let Some(service) = self.service {
             service.refresh_status();
         }
         Ok(())

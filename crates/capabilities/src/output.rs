@@ -2,8 +2,6 @@
 //! side of a blocking `output` is the flow's router; this module only turns the import into
 //! a call on an [`OutputService`] and keeps the wait off the call's CPU clock.
 
-use std::sync::Arc;
-
 use futures::future::BoxFuture;
 use tinyhost_wasm::limits::CallBudget;
 use wasmtime::component::{HasData, Linker};
@@ -27,17 +25,11 @@ pub trait OutputService: Send + Sync {
     fn detached_in_flight(&self) -> u32;
 }
 
-/// The capability's state in a store: the call's service while a call runs.
-#[derive(Default)]
-pub struct OutputCtx {
-    /// The running call's service.
-    pub service: Option<Arc<dyn OutputService>>,
-}
-
-/// What the import functions see: the context and the call budget they book waits on.
+/// What the import functions see: the running call's service (none outside a call) and
+/// the call budget they book waits on. The capability keeps no state of its own.
 pub struct OutputView<'a> {
-    /// The capability's state.
-    pub ctx: &'a mut OutputCtx,
+    /// The running call's service.
+    pub service: Option<&'a dyn OutputService>,
     /// The budget of the call in progress.
     pub budget: &'a mut CallBudget,
 }
@@ -62,13 +54,11 @@ impl output::Host for OutputView<'_> {
         port: String,
         payload: String,
     ) -> wasmtime::Result<Result<Option<String>, Failure>> {
-        let Some(service) = self.ctx.service.clone() else {
+        let Some(service) = self.service else {
             return Ok(Err(not_in_a_call()));
         };
-        Ok(self
-            .budget
-            .off_the_clock(service.output(port, payload))
-            .await)
+        let delivery = service.output(port, payload);
+        Ok(self.budget.off_the_clock(delivery).await)
     }
 
     fn output_detached(
@@ -76,7 +66,7 @@ impl output::Host for OutputView<'_> {
         port: String,
         payload: String,
     ) -> wasmtime::Result<Result<(), Failure>> {
-        let Some(service) = &self.ctx.service else {
+        let Some(service) = self.service else {
             return Ok(Err(not_in_a_call()));
         };
         service.output_detached(port, payload);
@@ -84,10 +74,6 @@ impl output::Host for OutputView<'_> {
     }
 
     fn detached_in_flight(&mut self) -> wasmtime::Result<u32> {
-        Ok(self
-            .ctx
-            .service
-            .as_ref()
-            .map_or(0, |s| s.detached_in_flight()))
+        Ok(self.service.map_or(0, |s| s.detached_in_flight()))
     }
 }

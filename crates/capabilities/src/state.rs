@@ -1,7 +1,8 @@
-//! The store data of a flow component: the wasm layer's [`StoreCore`] plus one context
-//! per capability, and the one linker that wires every capability in. Adding a capability
-//! is a module, a field here, a line in [`linker`] and — if it acts for the running node —
-//! a bound and a line in [`ComponentState::bind`].
+//! The store data of a flow component: the wasm layer's [`StoreCore`], the call bound
+//! while one runs, the context of each capability that keeps state, and the one linker
+//! that wires every capability in. Adding a capability is a module, a line in [`linker`]
+//! and either a field here (if it keeps state) or a bound on [`NodeCall`] (if it acts for
+//! the running node: its view then borrows the bound call).
 
 use std::sync::Arc;
 
@@ -13,27 +14,20 @@ use wasmtime_wasi::{WasiCtxView, WasiView};
 
 use crate::bindings::tinysystems::component::types;
 use crate::expr::{ExprCache, ExprCtx, ExprView};
-use crate::log::{LogCtx, LogService};
-use crate::metadata::{MetadataCtx, MetadataService};
-use crate::node_info::{NodeInfoCtx, NodeInfoService};
-use crate::output::{OutputCtx, OutputService, OutputView};
+use crate::log::{LogService, LogView};
+use crate::metadata::{MetadataService, MetadataView};
+use crate::node_info::{NodeInfoService, NodeInfoView};
+use crate::output::{OutputService, OutputView};
 use crate::sandbox::{SandboxCtx, SandboxService, SandboxView};
-use crate::timers::{TimerService, TimersCtx, TimersView};
+use crate::timers::{TimerService, TimersView};
 
 /// One instance's state: the core and each capability's context.
 pub struct ComponentState {
     /// WASI, limits, budget.
     pub core: StoreCore,
-    /// `output`.
-    pub output: OutputCtx,
-    /// `timers`.
-    pub timers: TimersCtx,
-    /// `metadata`.
-    pub metadata: MetadataCtx,
-    /// `log`.
-    pub log: LogCtx,
-    /// `node-info`.
-    pub node_info: NodeInfoCtx,
+    /// The node the per-node capabilities (`output`, `timers`, `metadata`, `log`,
+    /// `node-info`) act for while a call runs: one value serving them all, bound once.
+    call: Option<Arc<dyn NodeCall>>,
     /// `expr`.
     pub expr: ExprCtx,
     /// `sandbox`.
@@ -65,11 +59,7 @@ impl ComponentState {
     pub fn new(core: StoreCore, shared: &SharedServices) -> ComponentState {
         ComponentState {
             core,
-            output: OutputCtx::default(),
-            timers: TimersCtx::default(),
-            metadata: MetadataCtx::default(),
-            log: LogCtx::default(),
-            node_info: NodeInfoCtx::default(),
+            call: None,
             expr: ExprCtx {
                 cache: shared.exprs.clone(),
             },
@@ -81,33 +71,43 @@ impl ComponentState {
 
     /// Makes `call` the node every per-node capability acts for.
     pub fn bind<C: NodeCall>(&mut self, call: Arc<C>) {
-        self.output.service = Some(call.clone());
-        self.timers.service = Some(call.clone());
-        self.metadata.service = Some(call.clone());
-        self.log.service = Some(call.clone());
-        self.node_info.service = Some(call);
+        self.call = Some(call);
     }
 
     /// Ends the bound call.
     pub fn unbind(&mut self) {
-        self.output.service = None;
-        self.timers.service = None;
-        self.metadata.service = None;
-        self.log.service = None;
-        self.node_info.service = None;
+        self.call = None;
     }
 
     fn output_view(&mut self) -> OutputView<'_> {
         OutputView {
-            ctx: &mut self.output,
+            service: self.call.as_deref().map(|c| c as &dyn OutputService),
             budget: &mut self.core.budget,
         }
     }
 
     fn timers_view(&mut self) -> TimersView<'_> {
         TimersView {
-            ctx: &mut self.timers,
+            service: self.call.as_deref().map(|c| c as &dyn TimerService),
             budget: &mut self.core.budget,
+        }
+    }
+
+    fn metadata_view(&mut self) -> MetadataView<'_> {
+        MetadataView {
+            service: self.call.as_deref().map(|c| c as &dyn MetadataService),
+        }
+    }
+
+    fn log_view(&mut self) -> LogView<'_> {
+        LogView {
+            service: self.call.as_deref().map(|c| c as &dyn LogService),
+        }
+    }
+
+    fn node_info_view(&mut self) -> NodeInfoView<'_> {
+        NodeInfoView {
+            service: self.call.as_deref().map(|c| c as &dyn NodeInfoService),
         }
     }
 
@@ -159,9 +159,9 @@ pub fn linker(engine: &HostEngine) -> Result<Linker<ComponentState>, LoadError> 
         types::add_to_linker::<ComponentState, HasSelf>(l, |s| s)?;
         crate::output::add_to_linker(l, ComponentState::output_view)?;
         crate::timers::add_to_linker(l, ComponentState::timers_view)?;
-        crate::metadata::add_to_linker(l, |s| &mut s.metadata)?;
-        crate::log::add_to_linker(l, |s| &mut s.log)?;
-        crate::node_info::add_to_linker(l, |s| &mut s.node_info)?;
+        crate::metadata::add_to_linker(l, ComponentState::metadata_view)?;
+        crate::log::add_to_linker(l, ComponentState::log_view)?;
+        crate::node_info::add_to_linker(l, ComponentState::node_info_view)?;
         crate::expr::add_to_linker(l, ComponentState::expr_view)?;
         crate::sandbox::add_to_linker(l, ComponentState::sandbox_view)?;
         Ok(())

@@ -24,17 +24,10 @@ pub trait TimerService: Send + Sync {
     fn cancel_timer(&self, id: &str);
 }
 
-/// The capability's state in a store: the call's service while a call runs.
-#[derive(Default)]
-pub struct TimersCtx {
-    /// The running call's service.
-    pub service: Option<Arc<dyn TimerService>>,
-}
-
-/// What the import functions see.
+/// What the import functions see: the running call's service (none outside a call).
 pub struct TimersView<'a> {
-    /// The capability's state.
-    pub ctx: &'a mut TimersCtx,
+    /// The running call's service.
+    pub service: Option<&'a dyn TimerService>,
     /// The budget `sleep` is booked off.
     pub budget: &'a mut CallBudget,
 }
@@ -55,14 +48,14 @@ pub fn add_to_linker<T: Send + 'static>(
 
 impl timers::Host for TimersView<'_> {
     fn set_timer(&mut self, id: String, after_ms: u64) -> wasmtime::Result<()> {
-        if let Some(service) = &self.ctx.service {
+        if let Some(service) = self.service {
             service.set_timer(id, Duration::from_millis(after_ms));
         }
         Ok(())
     }
 
     fn cancel_timer(&mut self, id: String) -> wasmtime::Result<()> {
-        if let Some(service) = &self.ctx.service {
+        if let Some(service) = self.service {
             service.cancel_timer(&id);
         }
         Ok(())
