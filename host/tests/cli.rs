@@ -4,62 +4,16 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
+use support::json_lines::JsonLines;
 use support::{examples, tinyhost_command as tinyhost};
 
-/// A running `tinyhost run` whose JSON lines arrive on a channel.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<Value>,
-}
-
-impl Running {
-    fn start(args: &[&str]) -> Running {
-        let mut child = tinyhost()
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tinyhost starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(value) = serde_json::from_str::<Value>(&line)
-                    && tx.send(value).is_err()
-                {
-                    break;
-                }
-            }
-        });
-        Running { child, lines }
-    }
-
-    /// Waits for a line matching `pred`.
-    fn expect(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(v) if pred(&v) => return v,
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-        panic!("no line with {what}");
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `tinyhost ARGS` with its JSON lines on a channel.
+fn running(args: &[&str]) -> JsonLines {
+    JsonLines::start(tinyhost().args(args))
 }
 
 fn debug_message(node_suffix: &'static str) -> impl Fn(&Value) -> bool {
@@ -127,7 +81,7 @@ fn signal(name: &str, data: &str) -> String {
 fn run_reloads_changed_files_and_delivers_dropped_signals() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("flow.yaml"), DEBUG_NODE).expect("write");
-    let running = Running::start(&[
+    let running = running(&[
         "run",
         "--output",
         "json",

@@ -8,68 +8,22 @@ mod support;
 #[path = "../../toolchain/tests/support/mod.rs"]
 mod toolchain_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
+use support::json_lines::JsonLines;
 use support::tinyhost_command;
 
-/// A running `tinyhost run --output json` whose stdout lines arrive on a channel.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<Value>,
-    started: Instant,
-}
-
-impl Running {
-    fn start(mut command: std::process::Command, folder: &std::path::Path) -> Running {
-        let mut child = command
+/// `tinyhost run --output json FOLDER` for up to two minutes.
+fn run_folder(mut command: Command, folder: &Path) -> JsonLines {
+    JsonLines::start(
+        command
             .args(["run", "--output", "json", "--duration", "120s"])
-            .arg(folder)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tinyhost starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(value) = serde_json::from_str::<Value>(&line)
-                    && tx.send(value).is_err()
-                {
-                    break;
-                }
-            }
-        });
-        Running {
-            child,
-            lines,
-            started: Instant::now(),
-        }
-    }
-
-    /// Waits up to `within` for a line matching `pred`; `None` when none came.
-    fn wait_for(&self, within: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
-        let deadline = Instant::now() + within;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(v) if pred(&v) => return Some(v),
-                Ok(_) => {}
-                Err(_) => return None,
-            }
-        }
-        None
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            .arg(folder),
+    )
 }
 
 const WATCH_NODE: &str = "00000009.common-module.debug-signalled";
@@ -140,7 +94,7 @@ fn a_signal_dropped_while_a_go_node_compiles_reaches_its_node() {
     command
         .env("TINYHOST_CACHE_DIR", cold.path())
         .env("TINYHOST_GO", go);
-    let running = Running::start(command, dir.path());
+    let running = run_folder(command, dir.path());
     std::thread::sleep(Duration::from_secs(1));
     std::fs::write(
         dir.path().join("press.yaml"),
@@ -192,7 +146,7 @@ fn a_signal_dropped_while_a_fast_ticker_runs_reaches_its_node() {
         format!("{FAST_TICKER}---\n{}", watch_node()),
     )
     .expect("write");
-    let running = Running::start(tinyhost_command(), dir.path());
+    let running = run_folder(tinyhost_command(), dir.path());
     let ticking = running.wait_for(Duration::from_secs(20), |v| {
         v["type"] == "message" && v["node"] == "00000006.common-module.debug-ticks"
     });
@@ -212,7 +166,7 @@ fn a_signal_dropped_while_a_fast_ticker_runs_reaches_its_node() {
 fn a_signal_for_a_missing_node_fails_naming_the_signal_and_the_node() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("flow.yaml"), watch_node()).expect("write");
-    let running = Running::start(tinyhost_command(), dir.path());
+    let running = run_folder(tinyhost_command(), dir.path());
     let applied = running.wait_for(Duration::from_secs(20), |v| v["type"] == "applied");
     assert!(applied.is_some(), "the flow is applied");
     std::fs::write(

@@ -117,7 +117,7 @@ pub struct TinyModuleSpec {
     namespaced,
     status = "TinySignalStatus",
     derive = "PartialEq",
-    doc = "A one-shot message: the leader of the module owning the node deletes the signal, then delivers its data to the node's port.",
+    doc = "A one-shot message: the leader of the module owning the node delivers its data to the node's port, then deletes the signal.",
     printcolumn(name = "Node", type_ = "string", json_path = ".spec.node"),
     printcolumn(name = "Port", type_ = "string", json_path = ".spec.port"),
     printcolumn(

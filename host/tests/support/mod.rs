@@ -4,6 +4,8 @@
 //! shared by all tests so the built-ins compile once.
 #![allow(dead_code)]
 
+pub mod json_lines;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
