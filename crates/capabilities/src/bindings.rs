@@ -17,6 +17,8 @@ wasmtime::component::bindgen!({
         "tinysystems:component/timers.sleep": async | trappable,
         "tinysystems:component/sandbox.compile": async | trappable,
         "tinysystems:component/sandbox.run": async | trappable,
+        "tinysystems:component/http-server.listen": async | trappable,
+        "tinysystems:component/http-server.close": async | trappable,
         default: trappable,
     },
     exports: { default: async },

@@ -45,6 +45,7 @@ impl node_info::Host for NodeInfoView<'_> {
                 flow_name: String::new(),
                 project_name: String::new(),
                 module: String::new(),
+                replica: String::new(),
             },
         })
     }

@@ -11,12 +11,15 @@ use tinyhost_wasm::error::LoadError;
 use tinyhost_wasm::store::{HasStoreCore, StoreCore};
 use wasmtime::component::Linker;
 use wasmtime_wasi::{WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::tinysystems::component::types;
 use crate::expr::{ExprCache, ExprCtx, ExprView};
+use crate::http_server::{HttpServerService, HttpServerView};
 use crate::log::{LogService, LogView};
 use crate::metadata::{MetadataService, MetadataView};
 use crate::node_info::{NodeInfoService, NodeInfoView};
+use crate::outbound_http::{OutboundHttpCtx, OutboundPolicy};
 use crate::output::{OutputService, OutputView};
 use crate::sandbox::{SandboxCtx, SandboxService, SandboxView};
 use crate::timers::{TimerService, TimersView};
@@ -26,12 +29,15 @@ pub struct ComponentState {
     /// WASI, limits, budget.
     pub core: StoreCore,
     /// The node the per-node capabilities (`output`, `timers`, `metadata`, `log`,
-    /// `node-info`) act for while a call runs: one value serving them all, bound once.
+    /// `node-info`, `http-server`) act for while a call runs: one value serving them all,
+    /// bound once.
     call: Option<Arc<dyn NodeCall>>,
     /// `expr`.
     pub expr: ExprCtx,
     /// `sandbox`.
     pub sandbox: SandboxCtx,
+    /// `wasi:http` (outbound requests).
+    pub outbound: OutboundHttpCtx,
 }
 
 /// The process-wide services every instance gets when it is made.
@@ -41,16 +47,41 @@ pub struct SharedServices {
     pub exprs: Arc<ExprCache>,
     /// The inline-program sandbox.
     pub sandbox: Arc<dyn SandboxService>,
+    /// Hosts the components may call over `wasi:http`.
+    pub outbound: Arc<OutboundPolicy>,
+}
+
+impl SharedServices {
+    /// The same services for the host's own components, whose outbound requests go
+    /// wherever their flow says (see [`crate::outbound_http`]).
+    pub fn for_builtins(&self) -> SharedServices {
+        SharedServices {
+            outbound: Arc::new(OutboundPolicy::allow_all()),
+            ..self.clone()
+        }
+    }
 }
 
 /// What a call acting for a node provides: one value implementing every per-node service.
 pub trait NodeCall:
-    OutputService + TimerService + MetadataService + LogService + NodeInfoService + 'static
+    OutputService
+    + TimerService
+    + MetadataService
+    + LogService
+    + NodeInfoService
+    + HttpServerService
+    + 'static
 {
 }
 
 impl<C> NodeCall for C where
-    C: OutputService + TimerService + MetadataService + LogService + NodeInfoService + 'static
+    C: OutputService
+        + TimerService
+        + MetadataService
+        + LogService
+        + NodeInfoService
+        + HttpServerService
+        + 'static
 {
 }
 
@@ -66,6 +97,7 @@ impl ComponentState {
             sandbox: SandboxCtx {
                 service: shared.sandbox.clone(),
             },
+            outbound: OutboundHttpCtx::new(shared.outbound.clone()),
         }
     }
 
@@ -111,6 +143,12 @@ impl ComponentState {
         }
     }
 
+    fn http_server_view(&mut self) -> HttpServerView<'_> {
+        HttpServerView {
+            service: self.call.as_deref().map(|c| c as &dyn HttpServerService),
+        }
+    }
+
     fn expr_view(&mut self) -> ExprView<'_> {
         ExprView {
             ctx: &self.expr,
@@ -141,6 +179,16 @@ impl WasiView for ComponentState {
     }
 }
 
+impl WasiHttpView for ComponentState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.outbound.ctx,
+            hooks: &mut self.outbound.hooks,
+            table: self.core.table(),
+        }
+    }
+}
+
 impl types::Host for ComponentState {}
 
 struct HasSelf;
@@ -150,12 +198,14 @@ impl wasmtime::component::HasData for HasSelf {
 }
 
 /// The linker every component instance is created with: WASI (nothing granted by the
-/// context) and one line per capability.
+/// context), `wasi:http` (each request checked against the policy) and one line per
+/// capability.
 pub fn linker(engine: &HostEngine) -> Result<Linker<ComponentState>, LoadError> {
     let mut linker = Linker::new(engine.engine());
     let wired = (|| -> wasmtime::Result<()> {
         let l = &mut linker;
         wasmtime_wasi::p2::add_to_linker_async(l)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(l)?;
         types::add_to_linker::<ComponentState, HasSelf>(l, |s| s)?;
         crate::output::add_to_linker(l, ComponentState::output_view)?;
         crate::timers::add_to_linker(l, ComponentState::timers_view)?;
@@ -164,6 +214,7 @@ pub fn linker(engine: &HostEngine) -> Result<Linker<ComponentState>, LoadError> 
         crate::node_info::add_to_linker(l, ComponentState::node_info_view)?;
         crate::expr::add_to_linker(l, ComponentState::expr_view)?;
         crate::sandbox::add_to_linker(l, ComponentState::sandbox_view)?;
+        crate::http_server::add_to_linker(l, ComponentState::http_server_view)?;
         Ok(())
     })();
     wired.map_err(|e| LoadError::new("linker", format!("{e:#}")))?;

@@ -111,6 +111,7 @@ impl Applier {
         for node in router.nodes.remove_unwanted(&wanted) {
             node.retire();
             router.timers().cancel_node(&node.name);
+            router.listeners().remove(&node.name).await;
             router.metadata().forget(&node.name);
             self.delivered.forget(&node.name);
             report.removed.push(node.name.clone());

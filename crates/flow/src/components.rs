@@ -55,10 +55,15 @@ impl ComponentLoader for FlowLoader {
                 "does not export the tinysystems:component@0.2.0 world: {e:#}"
             ))
         })?;
+        let services = if origin == tinyhost_guests::BUILTINS_ORIGIN {
+            self.services.for_builtins()
+        } else {
+            self.services.clone()
+        };
         let pool = Arc::new(FlowPool::new(
             origin.to_string(),
             self.engine.clone(),
-            FlowInstances::new(pre, self.services.clone()),
+            FlowInstances::new(pre, services),
         ));
         let infos = instance::components(&pool)
             .await
@@ -105,6 +110,7 @@ pub async fn load_standalone(
     let services = SharedServices {
         exprs: Arc::new(tinyhost_capabilities::expr::ExprCache::default()),
         sandbox: Arc::new(tinyhost_sandbox::Sandbox::new(engine.clone())?),
+        outbound: Arc::new(tinyhost_capabilities::outbound_http::OutboundPolicy::deny_all()),
     };
     load(engine, services, sources).await
 }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use tinyhost_capabilities::bindings::{ComponentInfo, FlowComponent, FlowComponentPre, PortDef};
+use tinyhost_capabilities::http_server::{IncomingRequest, OutgoingResponse};
 use tinyhost_capabilities::state::{ComponentState, NodeCall, SharedServices};
 use tinyhost_wasm::fault::Fault;
 use tinyhost_wasm::pool::{InstancePool, Instantiate, Pooled};
@@ -54,6 +55,8 @@ fn retirements() -> u64 {
 /// What a call does once the node's resource is ready.
 #[derive(Debug, Clone, Copy)]
 pub enum Op<'a> {
+    /// A request on the node's HTTP listener.
+    HttpRequest(&'a IncomingRequest),
     /// Authoritative settings delivery (`_settings`).
     Settings(&'a String),
     /// A control message (`_control`).
@@ -130,9 +133,18 @@ pub type FlowPool = InstancePool<FlowInstances>;
 
 type FlowInstance = Pooled<FlowInstances>;
 
+/// What a guest answers: a message for most calls, a response for an HTTP request.
+#[derive(Debug)]
+pub enum Answer {
+    /// The reply to a message (or nothing).
+    Message(Option<String>),
+    /// The response to an HTTP request.
+    Http(OutgoingResponse),
+}
+
 enum Outcome {
     /// The guest answered (a value or its own failure): the instance is healthy.
-    Answered(Result<Option<String>, CallError>),
+    Answered(Result<Answer, CallError>),
     /// The guest faulted: the instance is discarded.
     Broken(CallError),
 }
@@ -144,7 +156,7 @@ pub async fn call<T: CallTarget, C: NodeCall>(
     target: &Arc<T>,
     call: Arc<C>,
     op: Op<'_>,
-) -> Result<Option<String>, CallError> {
+) -> Result<Answer, CallError> {
     let mut instance = pool.take().await.map_err(|e| CallError::Runtime {
         node: target.name().to_string(),
         message: format!("cannot instantiate component {}: {e:#}", pool.origin()),
@@ -239,22 +251,28 @@ async fn run<T: CallTarget>(instance: &mut FlowInstance, target: &Arc<T>, op: Op
                 // Whatever the guest kept of the rejected settings, re-apply the good ones next time.
                 slot.settings_version = u64::MAX;
             }
-            answer.map(|r| r.map(|()| None))
+            answer.map(|r| r.map(|()| Answer::Message(None)))
         }
-        Op::Control(text) => guest.call_on_control(&mut *store, resource, text).await,
+        Op::Control(text) => guest
+            .call_on_control(&mut *store, resource, text)
+            .await
+            .map(|r| r.map(Answer::Message)),
         Op::Reconcile => guest
             .call_on_reconcile(&mut *store, resource)
             .await
-            .map(|r| r.map(|()| None)),
+            .map(|r| r.map(|()| Answer::Message(None))),
         Op::Timer(id) => guest
             .call_on_timer(&mut *store, resource, id)
             .await
-            .map(|r| r.map(|()| None)),
-        Op::Handle(port, payload) => {
-            guest
-                .call_handle(&mut *store, resource, port, payload)
-                .await
-        }
+            .map(|r| r.map(|()| Answer::Message(None))),
+        Op::Handle(port, payload) => guest
+            .call_handle(&mut *store, resource, port, payload)
+            .await
+            .map(|r| r.map(Answer::Message)),
+        Op::HttpRequest(request) => guest
+            .call_on_http_request(&mut *store, resource, request)
+            .await
+            .map(|r| r.map(Answer::Http)),
     };
     match result {
         Ok(Ok(value)) => Outcome::Answered(Ok(value)),

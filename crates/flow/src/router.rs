@@ -16,6 +16,10 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use tinyhost_capabilities::bindings::Failure;
 use tinyhost_capabilities::bindings::tinysystems::component::node_info::NodeIdentity;
+use tinyhost_capabilities::http_server::{
+    BoundListener, HttpServerService, IncomingRequest, ListenOptions, Listeners, OutgoingResponse,
+    RequestSink,
+};
 use tinyhost_capabilities::log::LogService;
 use tinyhost_capabilities::metadata::{MetadataService, WriteBehind};
 use tinyhost_capabilities::node_info::NodeInfoService;
@@ -25,7 +29,7 @@ use tracing::Instrument;
 
 use crate::error::CallError;
 use crate::events::{Event, EventBus};
-use crate::instance::{self, Op};
+use crate::instance::{self, Answer, Op};
 use crate::manifest::{self, RetryPolicy};
 use crate::node::{Edge, Node};
 use crate::nodes::NodeTable;
@@ -57,8 +61,11 @@ pub struct Router {
     limits: RouteLimits,
     remote: Option<Arc<dyn RemoteModules>>,
     timers: Timers,
+    listeners: Listeners,
     metadata: WriteBehind,
     leader: AtomicBool,
+    /// This replica's name (the pod's in a cluster), as components see it.
+    replica: Arc<str>,
     self_ref: Weak<Router>,
 }
 
@@ -76,7 +83,9 @@ impl Router {
         limits: RouteLimits,
         remote: Option<Arc<dyn RemoteModules>>,
         metadata: WriteBehind,
+        listeners: Listeners,
         leader: bool,
+        replica: Arc<str>,
     ) -> Arc<Router> {
         Arc::new_cyclic(|me| Router {
             nodes: NodeTable::default(),
@@ -84,8 +93,10 @@ impl Router {
             limits,
             remote,
             timers: Timers::default(),
+            listeners,
             metadata,
             leader: AtomicBool::new(leader),
+            replica,
             self_ref: me.clone(),
         })
     }
@@ -113,6 +124,11 @@ impl Router {
     /// Pending timers.
     pub(crate) fn timers(&self) -> &Timers {
         &self.timers
+    }
+
+    /// The nodes' HTTP listeners.
+    pub(crate) fn listeners(&self) -> &Listeners {
+        &self.listeners
     }
 
     /// Writes the metadata of every node changed since the last flush.
@@ -162,13 +178,40 @@ impl Router {
         self.publish_changed(node, node.update_status(f));
     }
 
-    /// Runs `op` on the node's component, acting for the node at hop `depth`.
+    /// Runs `op` on the node's component, acting for the node at hop `depth`; the reply.
     pub(crate) async fn call(
         self: &Arc<Self>,
         node: &Arc<Node>,
         depth: u32,
         op: Op<'_>,
     ) -> Result<Option<String>, CallError> {
+        match self.call_op(node, depth, op).await? {
+            Answer::Message(reply) => Ok(reply),
+            Answer::Http(_) => Ok(None),
+        }
+    }
+
+    /// Hands a request on the node's listener to its component; the response.
+    async fn call_http(
+        self: &Arc<Self>,
+        node: &Arc<Node>,
+        request: &IncomingRequest,
+    ) -> Result<OutgoingResponse, CallError> {
+        match self.call_op(node, 0, Op::HttpRequest(request)).await? {
+            Answer::Http(response) => Ok(response),
+            Answer::Message(_) => Err(CallError::Runtime {
+                node: node.name.clone(),
+                message: "the component answered an http request with a message".into(),
+            }),
+        }
+    }
+
+    async fn call_op(
+        self: &Arc<Self>,
+        node: &Arc<Node>,
+        depth: u32,
+        op: Op<'_>,
+    ) -> Result<Answer, CallError> {
         let Some(entry) = node.component.as_ref() else {
             return Err(CallError::UnknownComponent {
                 node: node.name.clone(),
@@ -594,6 +637,57 @@ impl MetadataService for RouterCall {
     }
 }
 
+impl HttpServerService for RouterCall {
+    fn listen(&self, options: ListenOptions) -> BoxFuture<'static, Result<BoundListener, Failure>> {
+        let router = self.router.clone();
+        let node = self.node.name.clone();
+        let sink: Arc<dyn RequestSink> = Arc::new(HttpRequests(self.router.self_ref.clone()));
+        Box::pin(async move {
+            router
+                .listeners
+                .listen(&node, options, sink)
+                .await
+                .map_err(Failure::from)
+        })
+    }
+
+    fn close(&self) -> BoxFuture<'static, ()> {
+        let router = self.router.clone();
+        let node = self.node.name.clone();
+        Box::pin(async move { router.listeners.close(&node).await })
+    }
+
+    fn listening(&self) -> Option<BoundListener> {
+        self.router.listeners.listening(&self.node.name)
+    }
+}
+
+/// Requests of the nodes' listeners, delivered to the node's component (at hop 0: a
+/// request starts a flow). Holds the router weakly: listeners live in the router.
+struct HttpRequests(Weak<Router>);
+
+impl RequestSink for HttpRequests {
+    fn serve(
+        &self,
+        node: &str,
+        request: IncomingRequest,
+    ) -> BoxFuture<'static, Result<OutgoingResponse, String>> {
+        let router = self.0.upgrade();
+        let node = node.to_string();
+        Box::pin(async move {
+            let router = router.ok_or_else(|| "the host is shutting down".to_string())?;
+            let target = router
+                .node(&node)
+                .ok_or_else(|| format!("node `{node}` no longer runs"))?;
+            target.count_received();
+            router
+                .call_http(&target, &request)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
 impl LogService for RouterCall {
     fn subject(&self) -> &str {
         &self.node.name
@@ -609,6 +703,7 @@ impl NodeInfoService for RouterCall {
             flow_name: identity.flow.clone(),
             project_name: identity.project.clone(),
             module: identity.module.clone(),
+            replica: self.router.replica.to_string(),
         }
     }
 

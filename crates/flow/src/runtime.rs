@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tinyhost_capabilities::expr::ExprCache;
+use tinyhost_capabilities::http_server::{BoundListener, ListenerConfig, Listeners};
 use tinyhost_capabilities::metadata::{MemoryMetadataStore, MetadataStore, WriteBehind};
+use tinyhost_capabilities::outbound_http::OutboundPolicy;
 use tinyhost_capabilities::state::SharedServices;
 use tinyhost_sandbox::Sandbox;
 use tinyhost_sandbox::compiler::Compilers;
@@ -60,6 +62,12 @@ pub struct RuntimeConfig {
     pub toolchain: Option<ToolchainConfig>,
     /// Where nodes of other modules are reached (gRPC); `None` = this host alone.
     pub remote: Option<Arc<dyn RemoteModules>>,
+    /// How nodes' HTTP listeners bind and are published.
+    pub http: ListenerConfig,
+    /// Hosts author components may call over `wasi:http` (the built-ins may call any).
+    pub outbound: Arc<OutboundPolicy>,
+    /// This replica's name: the pod's in a cluster (`HOSTNAME`), the machine's locally.
+    pub replica: String,
 }
 
 impl Default for RuntimeConfig {
@@ -75,6 +83,9 @@ impl Default for RuntimeConfig {
             compilers: Vec::new(),
             toolchain: None,
             remote: None,
+            http: ListenerConfig::default(),
+            outbound: Arc::new(OutboundPolicy::deny_all()),
+            replica: default_replica(),
         }
     }
 }
@@ -98,6 +109,7 @@ impl Runtime {
         let services = SharedServices {
             exprs: Arc::new(ExprCache::default()),
             sandbox: sandbox.clone(),
+            outbound: config.outbound.clone(),
         };
         let sources = component_sources(config.builtins, &config.component_paths);
         let components = components::load(&engine, services, &sources).await?;
@@ -108,7 +120,9 @@ impl Runtime {
             },
             config.remote.clone(),
             WriteBehind::new(config.state.clone()),
+            Listeners::new(config.http.clone()),
             config.leader,
+            Arc::from(config.replica.as_str()),
         );
         let weak = Arc::downgrade(&router);
         tokio::spawn(async move {
@@ -239,14 +253,35 @@ impl Runtime {
         }
     }
 
-    /// Stops timers, persists metadata and drops every node.
+    /// Every node's running HTTP listener, sorted by node.
+    pub fn listeners(&self) -> Vec<(String, BoundListener)> {
+        self.router.listeners().all()
+    }
+
+    /// Stops timers and listeners, persists metadata and drops every node.
     pub async fn shutdown(&self) {
         self.router.cancel_all_timers();
+        self.router.listeners().close_all().await;
         self.router.flush_metadata();
         for node in self.router.nodes.drain() {
             node.retire();
         }
     }
+}
+
+/// The replica name when none is configured: `HOSTNAME` (a pod's name in Kubernetes), else
+/// the machine's host name, else `local`.
+pub fn default_replica() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "local".to_string())
 }
 
 /// The sandbox of a runtime set up by `config`: `wat`, the toolchains (under the engine's

@@ -19,10 +19,14 @@ pub const TESTKIT_WASM: &str = env!("TINYHOST_TESTKIT_WASM");
 /// empty when the guests were built outside this build.
 pub const GREETER_WASM: &str = env!("TINYHOST_GREETER_WASM");
 
+/// The origin the embedded built-ins are loaded under: the host trusts them with what it
+/// withholds from author components (outbound HTTP to any host).
+pub const BUILTINS_ORIGIN: &str = "builtin:common";
+
 /// The embedded built-ins as a component source.
 pub fn builtins() -> ComponentSource {
     ComponentSource::Bytes {
-        origin: "builtin:common".into(),
+        origin: BUILTINS_ORIGIN.into(),
         bytes: Cow::Borrowed(BUILTINS_WASM),
     }
 }

@@ -68,7 +68,15 @@ pub struct CallBudget {
     call: Option<Framed>,
     /// When unframed work must have finished.
     unframed_deadline: Option<Instant>,
+    /// The host call in progress: when it began and the waits booked by then.
+    in_host: Option<(u64, u64)>,
 }
+
+/// A host call at least this long (in coarse milliseconds: two epoch ticks) was a wait, not
+/// work, even if its capability did not say so (an HTTP response awaited through
+/// `wasi:io/poll`). Shorter ones count as the guest's time, so a guest spinning on cheap host
+/// calls still runs out of budget.
+const LONG_HOST_CALL_MS: u64 = 20;
 
 #[derive(Debug, Clone, Copy)]
 struct Framed {
@@ -130,6 +138,27 @@ impl CallBudget {
         }
     }
 
+    /// The guest calls into the host (the store's call hook).
+    pub fn enter_host(&mut self) {
+        if let Some(call) = &self.call {
+            self.in_host = Some((coarse_ms(), call.waited_ms));
+        }
+    }
+
+    /// The host call returns: books it off the clock if it was long and its capability
+    /// booked nothing itself (see [`LONG_HOST_CALL_MS`]).
+    pub fn leave_host(&mut self) {
+        let (Some((entered, waited_before)), Some(call)) =
+            (self.in_host.take(), self.call.as_mut())
+        else {
+            return;
+        };
+        let took = coarse_ms().saturating_sub(entered);
+        if took >= LONG_HOST_CALL_MS && call.waited_ms == waited_before {
+            call.waited_ms += took;
+        }
+    }
+
     /// Awaits `wait` off the call's clock.
     pub async fn off_the_clock<T>(&mut self, wait: impl Future<Output = T>) -> T {
         let started = coarse_ms();
@@ -164,5 +193,46 @@ mod tests {
         );
         budget.start_unframed(Duration::ZERO);
         assert!(budget.over_budget());
+    }
+
+    #[test]
+    fn a_long_host_call_is_a_wait_and_short_ones_are_work() {
+        crate::clock::advance();
+        let mut budget = CallBudget::default();
+        budget.start_call(Duration::from_millis(30));
+        budget.enter_host();
+        std::thread::sleep(Duration::from_millis(60));
+        crate::clock::advance();
+        budget.leave_host();
+        assert!(
+            !budget.over_budget(),
+            "60 ms inside one host call is a wait"
+        );
+        for _ in 0..8 {
+            budget.enter_host();
+            std::thread::sleep(Duration::from_millis(5));
+            crate::clock::advance();
+            budget.leave_host();
+        }
+        assert!(
+            budget.over_budget(),
+            "40 ms of 5 ms host calls counts as the guest's time"
+        );
+    }
+
+    #[test]
+    fn a_wait_the_capability_booked_is_not_booked_twice() {
+        crate::clock::advance();
+        let mut budget = CallBudget::default();
+        budget.start_call(Duration::from_millis(1000));
+        budget.enter_host();
+        std::thread::sleep(Duration::from_millis(30));
+        crate::clock::advance();
+        budget.book_wait(30);
+        budget.leave_host();
+        let Some(call) = budget.call else {
+            panic!("call ended")
+        };
+        assert_eq!(call.waited_ms, 30);
     }
 }

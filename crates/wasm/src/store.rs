@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{Engine, Store, UpdateDeadline};
+use wasmtime::{CallHook, Engine, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView};
 
 use crate::limits::{CallBudget, MemoryLimiter, TimeLimitExceeded};
@@ -45,6 +45,11 @@ impl StoreCore {
         }
     }
 
+    /// The resource table the WASI interfaces (and `wasi:http`) keep their handles in.
+    pub fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+
     /// The WASI view wasmtime-wasi's own host functions need.
     pub fn wasi_view(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
@@ -77,6 +82,16 @@ pub fn new_store<T: HasStoreCore>(engine: &Engine, data: T, unframed_limit: Dura
         }
     });
     store.set_epoch_deadline(1);
+    // Long host calls are waits, whichever interface made them (see `CallBudget::leave_host`).
+    store.call_hook(|mut ctx, hook| {
+        let budget = &mut ctx.data_mut().core_mut().budget;
+        match hook {
+            CallHook::CallingHost => budget.enter_host(),
+            CallHook::ReturningFromHost => budget.leave_host(),
+            CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
+        }
+        Ok(())
+    });
     store
         .data_mut()
         .core_mut()

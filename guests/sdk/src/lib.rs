@@ -26,6 +26,8 @@
 //! | [`node_info`] | `node-info` | [`node_info::identity`], [`node_info::is_leader`], [`node_info::refresh_status`] |
 //! | [`expr`] | `expr` | the edges' evaluator: [`expr::eval`], [`expr::render`] |
 //! | [`sandbox`] | `sandbox` | compile and run inline programs (`sandboxed-component` world only) |
+//! | [`http_server`] | `http-server` | a listener the host serves for the node: [`http_server::listen`], [`http_server::close`]; requests arrive at [`Node::on_http_request`] |
+//! | [`http`] | `wasi:http/outgoing-handler` | outbound requests: [`http::send`] (to the hosts the module allows) |
 //!
 //! # Helpers
 //!
@@ -46,6 +48,8 @@
 pub mod control;
 mod error_port;
 pub mod expr;
+pub mod http;
+pub mod http_server;
 pub mod log;
 pub mod metadata;
 pub mod node_info;
@@ -97,6 +101,15 @@ pub trait Node: 'static {
     /// A timer set with [`timers::set_timer`] fired.
     fn on_timer(&mut self, _id: &str) -> Result<(), Failure> {
         Ok(())
+    }
+
+    /// A request on the listener this node opened with [`http_server::listen`]; the result
+    /// goes to the client (a failure as a `500` naming the node).
+    fn on_http_request(
+        &mut self,
+        _request: http_server::IncomingRequest,
+    ) -> Result<http_server::OutgoingResponse, Failure> {
+        Err(Failure::permanent("this component serves no HTTP requests"))
     }
 
     /// A message on target port `port`; the result answers the sender's blocking output.

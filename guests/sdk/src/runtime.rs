@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 
 use crate::bindings::exports::tinysystems::component::component::GuestNode;
+use crate::http_server::{IncomingRequest, OutgoingResponse};
 use crate::{ComponentDef, ComponentInfo, Failure, Node, PortDef, Value};
 
 /// A module's component list, known at compile time.
@@ -87,6 +88,10 @@ impl<M: Module> GuestNode for NodeHandle<M> {
 
     fn on_timer(&self, id: String) -> Result<(), Failure> {
         self.inner.borrow_mut().on_timer(&id)
+    }
+
+    fn on_http_request(&self, request: IncomingRequest) -> Result<OutgoingResponse, Failure> {
+        self.inner.borrow_mut().on_http_request(request)
     }
 
     fn handle(&self, port: String, payload: String) -> Result<Option<String>, Failure> {

@@ -53,6 +53,8 @@ pub(super) struct BenchArgs {
     #[arg(long = "components")]
     components: Vec<PathBuf>,
     #[command(flatten)]
+    http: super::http::HttpArgs,
+    #[command(flatten)]
     engine: EngineArgs,
 }
 
@@ -250,6 +252,8 @@ pub(super) async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let runtime = super::shared::start_runtime(RuntimeConfig {
         engine: args.engine.config(),
         component_paths: args.components.clone(),
+        http: args.http.listeners("127.0.0.1"),
+        outbound: args.http.outbound()?,
         ..RuntimeConfig::default()
     })
     .await?;

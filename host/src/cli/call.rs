@@ -25,6 +25,8 @@ pub(crate) struct CallArgs {
     #[command(flatten)]
     grpc: grpc::GrpcArgs,
     #[command(flatten)]
+    http: super::http::HttpArgs,
+    #[command(flatten)]
     engine: EngineArgs,
 }
 
@@ -34,6 +36,8 @@ pub(crate) async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         engine: args.engine.config(),
         component_paths: args.components.clone(),
         remote: grpc::local_remote(&args.grpc)?,
+        http: args.http.listeners("127.0.0.1"),
+        outbound: args.http.outbound()?,
         ..RuntimeConfig::default()
     };
     let runtime = start_runtime(config).await?;

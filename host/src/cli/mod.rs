@@ -11,6 +11,7 @@ mod eval;
 mod export;
 mod expr;
 mod grpc;
+mod http;
 mod operator;
 mod run;
 mod shared;

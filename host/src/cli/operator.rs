@@ -78,6 +78,8 @@ pub(super) struct OperatorArgs {
     #[command(flatten)]
     grpc: super::grpc::GrpcArgs,
     #[command(flatten)]
+    http: super::http::HttpArgs,
+    #[command(flatten)]
     engine: EngineArgs,
 }
 
@@ -203,13 +205,14 @@ pub(super) async fn operator(args: OperatorArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let client = client(args.kubeconfig.as_ref()).await?;
+    let identity = identity(args.identity.clone());
     let config = OperatorConfig {
         module: args.name.clone(),
         version: args.version.trim_start_matches('v').to_string(),
         namespace: args.namespace.clone(),
         advertise_addr: advertise_addr(args.advertise_addr.clone(), grpc.port()),
         image: args.image.clone(),
-        identity: identity(args.identity.clone()),
+        identity: identity.clone(),
         lease: timing,
         requeue_after: args.requeue_after,
         signal_node_grace: args.signal_node_grace,
@@ -219,6 +222,9 @@ pub(super) async fn operator(args: OperatorArgs) -> anyhow::Result<ExitCode> {
         runtime: RuntimeConfig {
             engine: args.engine.config(),
             component_paths: args.components.clone(),
+            http: args.http.listeners("0.0.0.0"),
+            outbound: args.http.outbound()?,
+            replica: identity,
             ..RuntimeConfig::default()
         },
     };

@@ -51,6 +51,8 @@ pub(crate) struct RunArgs {
     #[command(flatten)]
     grpc: grpc::GrpcArgs,
     #[command(flatten)]
+    http: super::http::HttpArgs,
+    #[command(flatten)]
     engine: EngineArgs,
 }
 
@@ -78,6 +80,8 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         state: Arc::new(FileMetadataStore::new(state_dir)),
         trace_outputs: args.trace,
         remote: grpc::local_remote(&args.grpc)?,
+        http: args.http.listeners("127.0.0.1"),
+        outbound: args.http.outbound()?,
         ..RuntimeConfig::default()
     };
     let runtime = start_runtime(config).await?;
