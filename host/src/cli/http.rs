@@ -17,6 +17,9 @@ pub(crate) struct HttpArgs {
     /// Open connections per HTTP listener; more wait in the kernel's queue.
     #[arg(long, default_value_t = 16_384)]
     http_max_connections: usize,
+    /// HTTP requests handed to flows at once (all listeners); more wait for a turn.
+    #[arg(long, default_value_t = 256)]
+    http_max_in_flight: usize,
     /// A host author components may call over `wasi:http` (repeatable, or comma-separated
     /// in the variable): `api.example.com`, `*.example.com`, `host:8080`, `https://host`,
     /// `*`. Without any, they may call nothing; the built-in `http_request` may call any host.
@@ -37,6 +40,7 @@ impl HttpArgs {
                 .clone()
                 .unwrap_or_else(|| default_host.to_string()),
             max_connections: self.http_max_connections.max(1),
+            max_in_flight: self.http_max_in_flight.max(1),
             exposer: None,
         }
     }

@@ -42,6 +42,8 @@ struct Shared {
     options: ArcSwap<ServeOptions>,
     sink: Arc<dyn RequestSink>,
     tls: bool,
+    /// Turns to hand a request to the flow, shared by every listener of the process.
+    in_flight: Arc<Semaphore>,
 }
 
 /// A bound, serving listener.
@@ -61,6 +63,7 @@ impl Listener {
         sink: Arc<dyn RequestSink>,
         tls: Option<TlsAcceptor>,
         max_connections: usize,
+        in_flight: Arc<Semaphore>,
     ) -> std::io::Result<Listener> {
         let local = socket.local_addr()?;
         let shared = Arc::new(Shared {
@@ -68,6 +71,7 @@ impl Listener {
             options: ArcSwap::from_pointee(options),
             sink,
             tls: tls.is_some(),
+            in_flight,
         });
         let (stop, stopped) = watch::channel(false);
         let accepting = tokio::spawn(accept_loop(
@@ -251,7 +255,14 @@ async fn respond(
             Ok(incoming) => incoming,
             Err(failure) => return failure.response(),
         };
-    let served = shared.sink.serve(&shared.node, incoming);
+    let served = async {
+        let _turn = shared
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| "the host is shutting down".to_string())?;
+        shared.sink.serve(&shared.node, incoming).await
+    };
     let answer = match options.response_timeout {
         Some(limit) => match tokio::time::timeout_at((arrived + limit).into(), served).await {
             Ok(answer) => answer,

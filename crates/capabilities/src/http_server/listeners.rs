@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 
@@ -51,6 +52,11 @@ pub struct ListenerConfig {
     pub default_host: String,
     /// Open connections per listener; more wait in the kernel's backlog.
     pub max_connections: usize,
+    /// Requests handed to flows at once, over all listeners; more wait for a turn (their
+    /// response timeout running). Every node a request passes holds a component instance
+    /// while it waits for the nodes after it, so without a bound a burst of requests could
+    /// take every instance slot and leave none for the nodes that would answer them.
+    pub max_in_flight: usize,
     /// Publishes ports beyond the process, if anything does.
     pub exposer: Option<Arc<dyn Exposer>>,
 }
@@ -60,6 +66,7 @@ impl std::fmt::Debug for ListenerConfig {
         f.debug_struct("ListenerConfig")
             .field("default_host", &self.default_host)
             .field("max_connections", &self.max_connections)
+            .field("max_in_flight", &self.max_in_flight)
             .field("exposer", &self.exposer.is_some())
             .finish()
     }
@@ -70,6 +77,7 @@ impl Default for ListenerConfig {
         ListenerConfig {
             default_host: "127.0.0.1".to_string(),
             max_connections: 16_384,
+            max_in_flight: 256,
             exposer: None,
         }
     }
@@ -105,6 +113,7 @@ struct Running {
 pub struct Listeners {
     config: ListenerConfig,
     running: Mutex<HashMap<String, Running>>,
+    in_flight: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Listeners {
@@ -119,9 +128,11 @@ impl std::fmt::Debug for Listeners {
 impl Listeners {
     /// No listeners yet.
     pub fn new(config: ListenerConfig) -> Listeners {
+        let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
         Listeners {
             config,
             running: Mutex::new(HashMap::new()),
+            in_flight,
         }
     }
 
@@ -179,6 +190,7 @@ impl Listeners {
             sink,
             tls,
             self.config.max_connections,
+            self.in_flight.clone(),
         )
         .map_err(|source| ListenError::Bind { address, source })?;
         tracing::info!(node, address = %listener.local_addr(), tls = listener.is_tls(), "http listener started");
