@@ -56,6 +56,11 @@ impl JsonLines {
         None
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The first line matching `pred` within 20 s; fails the test naming `what` otherwise.
     pub fn expect(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         self.wait_for(Duration::from_secs(20), pred)
