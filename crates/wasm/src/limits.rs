@@ -68,8 +68,11 @@ pub struct CallBudget {
     call: Option<Framed>,
     /// When unframed work must have finished.
     unframed_deadline: Option<Instant>,
-    /// The host call in progress: when it began and the waits booked by then.
+    /// The outermost host call in progress: when it began and the waits booked by then.
     in_host: Option<(u64, u64)>,
+    /// Host calls in progress: the host may call back into the guest (to allocate a
+    /// result) and that code may call the host again (to grow its memory).
+    host_depth: u32,
 }
 
 /// A host call at least this long (in coarse milliseconds: two epoch ticks) was a wait, not
@@ -120,9 +123,11 @@ impl CallBudget {
     pub fn over_budget(&self) -> bool {
         match &self.call {
             Some(call) => {
-                let ran = coarse_ms()
+                let now = coarse_ms();
+                let ran = now
                     .saturating_sub(call.started_ms)
-                    .saturating_sub(call.waited_ms);
+                    .saturating_sub(call.waited_ms)
+                    .saturating_sub(self.host_wait_so_far(call, now));
                 u128::from(ran) > call.limit.as_millis()
             }
             None => self
@@ -140,14 +145,34 @@ impl CallBudget {
 
     /// The guest calls into the host (the store's call hook).
     pub fn enter_host(&mut self) {
-        if let Some(call) = &self.call {
+        self.host_depth += 1;
+        if self.host_depth == 1
+            && let Some(call) = &self.call
+        {
             self.in_host = Some((coarse_ms(), call.waited_ms));
+        }
+    }
+
+    /// How long the host call in progress has waited, if it is a long one nothing booked
+    /// yet. Guest code can run before the call returns — the host lowering a result calls
+    /// the guest's allocator — so the epoch check must not count the wait as work then.
+    fn host_wait_so_far(&self, call: &Framed, now: u64) -> u64 {
+        match self.in_host {
+            Some((entered, waited_before)) if call.waited_ms == waited_before => {
+                let took = now.saturating_sub(entered);
+                if took >= LONG_HOST_CALL_MS { took } else { 0 }
+            }
+            _ => 0,
         }
     }
 
     /// The host call returns: books it off the clock if it was long and its capability
     /// booked nothing itself (see [`LONG_HOST_CALL_MS`]).
     pub fn leave_host(&mut self) {
+        self.host_depth = self.host_depth.saturating_sub(1);
+        if self.host_depth > 0 {
+            return;
+        }
         let (Some((entered, waited_before)), Some(call)) =
             (self.in_host.take(), self.call.as_mut())
         else {
@@ -218,6 +243,25 @@ mod tests {
             budget.over_budget(),
             "40 ms of 5 ms host calls counts as the guest's time"
         );
+    }
+
+    #[test]
+    fn a_host_call_made_while_the_host_calls_the_guest_back_does_not_end_the_outer_one() {
+        crate::clock::advance();
+        let mut budget = CallBudget::default();
+        budget.start_call(Duration::from_millis(30));
+        budget.enter_host();
+        std::thread::sleep(Duration::from_millis(60));
+        crate::clock::advance();
+        // The host lowers its result into the guest, whose allocator grows memory.
+        budget.enter_host();
+        budget.leave_host();
+        assert!(
+            !budget.over_budget(),
+            "still inside the outer, long host call"
+        );
+        budget.leave_host();
+        assert!(!budget.over_budget(), "the outer call was booked as a wait");
     }
 
     #[test]

@@ -247,7 +247,11 @@ fn send_once(
     let _ = options.set_connect_timeout(Some(left));
     let _ = options.set_first_byte_timeout(Some(left));
     let _ = options.set_between_bytes_timeout(Some(left));
-    let future = outgoing_handler::handle(outgoing, Some(options)).map_err(transport)?;
+    let failed = |code: ErrorCode| match code {
+        ErrorCode::HttpRequestDenied => HttpError::Denied(url.to_string()),
+        other => transport(other),
+    };
+    let future = outgoing_handler::handle(outgoing, Some(options)).map_err(failed)?;
     write_body(outgoing_body, body)?;
     let pollable = future.subscribe();
     let timer = wasi::clocks::monotonic_clock::subscribe_instant(deadline);
@@ -255,7 +259,7 @@ fn send_once(
         if let Some(result) = future.get() {
             let response = result
                 .map_err(|()| HttpError::Transport("response taken twice".into()))?
-                .map_err(transport)?;
+                .map_err(failed)?;
             return read_response(response, deadline, request.max_response_bytes);
         }
         let ready = wasi::io::poll::poll(&[&pollable, &timer]);
@@ -330,7 +334,6 @@ fn read_body(incoming: &IncomingBody, deadline: u64, max_bytes: u64) -> Result<V
 
 fn transport(code: ErrorCode) -> HttpError {
     match code {
-        ErrorCode::HttpRequestDenied => HttpError::Denied("the target".into()),
         ErrorCode::ConnectionTimeout
         | ErrorCode::ConnectionReadTimeout
         | ErrorCode::ConnectionWriteTimeout

@@ -1,7 +1,8 @@
 //! `chaos`: a component for the host's own tests. Each message on `in` is a command —
-//! echo, emit downstream, fail, panic, loop forever, allocate without bound — so every
-//! error path of the host (traps, time and memory limits, blocking output, cycles) can be
-//! exercised against a real wasm component. Not shipped in the binary.
+//! echo, emit downstream, fail, panic, loop forever, allocate without bound, fetch a URL
+//! over `wasi:http` — so every error path of the host (traps, time and memory limits,
+//! blocking output, cycles, outbound policy) can be exercised against a real wasm
+//! component. Not shipped in the binary.
 
 use tinyhost_sdk::schema::Schema;
 use tinyhost_sdk::{
@@ -110,6 +111,24 @@ impl Node for Chaos {
             "sleep" => {
                 timers::sleep_ms(payload.get("ms").and_then(Value::as_u64).unwrap_or(10));
                 Ok(Some(json!("slept")))
+            }
+            "fetch" => {
+                let request = tinyhost_sdk::http::Request {
+                    method: "GET".into(),
+                    url: payload
+                        .get("url")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .into(),
+                    timeout: std::time::Duration::from_secs(30),
+                    max_response_bytes: 1 << 20,
+                    ..Default::default()
+                };
+                let response = tinyhost_sdk::http::send(&request)?;
+                Ok(Some(json!({
+                    "status": response.status,
+                    "body": String::from_utf8_lossy(&response.body),
+                })))
             }
             "count" => {
                 let n = metadata::get("count")
