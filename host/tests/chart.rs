@@ -24,6 +24,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
     Container, EnvVar, PodSpec, Service, ServiceAccount, Volume, VolumeMount,
 };
+use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Deserialize;
@@ -51,9 +52,14 @@ const OPERATOR_FLAGS: &[&str] = &[
     "identity",
     "cache-dir",
     "log",
+    "cluster-domain",
+    "http-service",
+    "http-ingress",
 ];
 
-/// Exactly the API access the operator needs: (API group, resource, verbs).
+/// Exactly the API access the operator needs on any object of a kind: (API group,
+/// resource, verbs). Access to the release's own Service and Ingress is limited to those
+/// objects by name ([`object_rules`]).
 const OPERATOR_RULES: &[(&str, &str, &[&str])] = &[
     (
         "operator.tinysystems.io",
@@ -91,6 +97,27 @@ const OPERATOR_RULES: &[(&str, &str, &[&str])] = &[
         &["get", "list", "watch", "create", "update", "patch"],
     ),
 ];
+
+/// What the operator's HTTP exposure needs, on the objects named: (API group, resource,
+/// verbs, resource names). The Service always; the Ingress when the chart creates one.
+fn object_rules(m: &Manifests) -> Vec<(String, String, Vec<String>, Vec<String>)> {
+    let strings = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut rules = vec![(
+        String::new(),
+        "services".to_string(),
+        strings(&["get", "update"]),
+        vec![m.service.metadata.name.clone().expect("a Service name")],
+    )];
+    if let Some(ingress) = &m.ingress {
+        rules.push((
+            "networking.k8s.io".to_string(),
+            "ingresses".to_string(),
+            strings(&["get", "update"]),
+            vec![ingress.metadata.name.clone().expect("an Ingress name")],
+        ));
+    }
+    rules
+}
 
 fn repo_root() -> PathBuf {
     toolchain_support::workspace_root()
@@ -328,6 +355,7 @@ struct Manifests {
     service_account: Option<ServiceAccount>,
     role: Option<Role>,
     role_binding: Option<RoleBinding>,
+    ingress: Option<Ingress>,
 }
 
 impl Manifests {
@@ -369,7 +397,8 @@ impl Manifests {
                     "Service",
                     "ServiceAccount",
                     "Role",
-                    "RoleBinding"
+                    "RoleBinding",
+                    "Ingress"
                 ]
                 .contains(&kind.as_str()),
                 "the chart renders an unexpected kind {kind:?}"
@@ -396,6 +425,7 @@ impl Manifests {
             service_account: find("ServiceAccount").map(typed),
             role: find("Role").map(typed),
             role_binding: find("RoleBinding").map(typed),
+            ingress: find("Ingress").map(typed),
             deployment,
             service,
             docs,
@@ -820,6 +850,7 @@ fn deployment_runs_the_operator_with_the_contract_flags() {
     assert_eq!(m.only_flag("metrics-bind-address"), ":8080");
     assert_eq!(m.only_flag("health-probe-bind-address"), ":8081");
     assert_eq!(m.only_flag("log"), "info");
+    assert_eq!(m.only_flag("cluster-domain"), "cluster.local");
     assert!(m.flag("components").is_empty(), "{args:?}");
     let image = m.container().image.as_deref().expect("an image");
     assert_eq!(image, format!("tinyhost:{}", env!("CARGO_PKG_VERSION")));
@@ -875,6 +906,7 @@ fn version_image_and_ports_follow_the_values() {
     assert_eq!(m.only_flag("metrics-bind-address"), ":9001");
     assert_eq!(m.only_flag("health-probe-bind-address"), ":9002");
     assert_eq!(m.only_flag("log"), "warn,tinyhost=debug");
+    assert_eq!(m.only_flag("cluster-domain"), "corp.internal");
     assert_eq!(
         (
             m.container_port("grpc"),
@@ -1173,13 +1205,34 @@ fn role_grants_exactly_what_the_operator_uses_and_nothing_cluster_wide() {
     let Some(m) = Install::new().manifests() else {
         return;
     };
+    assert_role_grants_exactly_what_the_operator_uses(&m);
+    for doc in &m.docs {
+        let kind = doc["kind"].as_str().unwrap_or_default();
+        assert!(!kind.starts_with("Cluster"), "{kind} is cluster-wide");
+    }
+}
+
+/// The Role's rules are [`OPERATOR_RULES`] on any object of their kinds plus
+/// [`object_rules`] on the release's own objects, nothing else.
+fn assert_role_grants_exactly_what_the_operator_uses(m: &Manifests) {
     let role = m.role.as_ref().expect("a Role");
     let mut granted: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut by_name = Vec::new();
     for rule in &role.rules.clone().unwrap_or_default() {
-        assert!(
-            rule.resource_names.is_none() && rule.non_resource_urls.is_none(),
-            "{rule:?}"
-        );
+        assert!(rule.non_resource_urls.is_none(), "{rule:?}");
+        if let Some(names) = &rule.resource_names {
+            for group in rule.api_groups.as_deref().unwrap_or_default() {
+                for resource in rule.resources.as_deref().unwrap_or_default() {
+                    by_name.push((
+                        group.clone(),
+                        resource.clone(),
+                        rule.verbs.clone(),
+                        names.clone(),
+                    ));
+                }
+            }
+            continue;
+        }
         for group in rule.api_groups.as_deref().unwrap_or_default() {
             for resource in rule.resources.as_deref().unwrap_or_default() {
                 let verbs = granted
@@ -1199,10 +1252,7 @@ fn role_grants_exactly_what_the_operator_uses_and_nothing_cluster_wide() {
         })
         .collect();
     assert_eq!(granted, expected);
-    for doc in &m.docs {
-        let kind = doc["kind"].as_str().unwrap_or_default();
-        assert!(!kind.starts_with("Cluster"), "{kind} is cluster-wide");
-    }
+    assert_eq!(by_name, object_rules(m));
 }
 
 #[test]
@@ -1284,6 +1334,82 @@ fn service_selects_the_pods_and_exposes_grpc_and_metrics() {
         );
         assert_eq!(m.container_port(name), Some(number));
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP servers: ports on the Service always, host names through an Ingress when enabled
+
+#[test]
+fn http_servers_are_published_on_the_service_and_there_is_no_ingress_by_default() {
+    let Some(m) = Install::new().manifests() else {
+        return;
+    };
+    let service = m.service.metadata.name.as_deref().expect("a Service name");
+    assert_eq!(m.only_flag("http-service"), service);
+    assert!(m.flag("http-ingress").is_empty(), "{:?}", m.args());
+    assert!(m.ingress.is_none());
+    let Some(notes) = Install::new().notes() else {
+        return;
+    };
+    assert!(notes.contains(&format!("the Service {service}")), "{notes}");
+}
+
+#[test]
+fn an_enabled_ingress_is_valid_passed_to_the_operator_and_granted_by_name() {
+    let annotations = json!({
+        "tinysystems.io/ingress-hostname-suffix": "apps.example.com",
+        "cert-manager.io/cluster-issuer": "letsencrypt",
+    });
+    let tls = json!([{"hosts": ["*.apps.example.com"], "secretName": "wildcard-apps"}]);
+    let install = Install::new().set(
+        "ingress",
+        json!({"enabled": true, "className": "nginx", "annotations": annotations, "tls": tls}),
+    );
+    let Some(m) = install.manifests() else {
+        return;
+    };
+    let ingress = m.ingress.as_ref().expect("an Ingress");
+    let name = ingress.metadata.name.as_deref().expect("an Ingress name");
+    assert_eq!(m.only_flag("http-ingress"), name);
+    assert_eq!(
+        Some(m.only_flag("http-service")),
+        m.service.metadata.name.as_deref()
+    );
+    assert_eq!(json!(ingress.metadata.annotations), annotations);
+    let spec = ingress.spec.as_ref().expect("an Ingress spec");
+    assert_eq!(spec.ingress_class_name.as_deref(), Some("nginx"));
+    assert_eq!(json!(spec.tls), tls);
+    // The API server refuses an Ingress with neither a rule nor a default backend. A
+    // default backend would catch every request for a host no server claims, so the
+    // chart's one rule is a placeholder that routes nothing.
+    let rules = spec.rules.clone().unwrap_or_default();
+    assert!(spec.default_backend.is_none(), "no catch-all backend");
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    let host = rules[0].host.as_deref().unwrap_or_default();
+    assert!(
+        is_dns1123_subdomain(host) && host.ends_with(".invalid"),
+        "{host}"
+    );
+    assert!(rules[0].http.is_none(), "the placeholder has no paths");
+    assert_role_grants_exactly_what_the_operator_uses(&m);
+    let Some(notes) = install.notes() else {
+        return;
+    };
+    assert!(notes.contains(&format!("the Ingress {name}")), "{notes}");
+}
+
+#[test]
+fn the_ingress_class_annotations_and_tls_are_optional() {
+    let Some(m) = Install::new()
+        .set("ingress.enabled", json!(true))
+        .manifests()
+    else {
+        return;
+    };
+    let ingress = m.ingress.as_ref().expect("an Ingress");
+    assert!(ingress.metadata.annotations.is_none());
+    let spec = ingress.spec.as_ref().expect("an Ingress spec");
+    assert!(spec.ingress_class_name.is_none() && spec.tls.is_none());
 }
 
 #[test]
@@ -1418,10 +1544,12 @@ fn the_operator_command_accepts_the_charts_arguments() {
     let Some(m) = Install::new()
         .set("components", json!(["/opt/components"]))
         .set("componentsConfigMap", json!("my-components"))
+        .set("ingress.enabled", json!(true))
         .manifests()
     else {
         return;
     };
+    assert!(!m.flag("http-ingress").is_empty());
     // clap parses every argument before it acts on the trailing --help, so an unknown
     // flag or a value it cannot parse fails here.
     let output = Command::new(binary)

@@ -94,6 +94,7 @@ async fn module_replica(
             ..Default::default()
         },
         grpc_server_tls: None,
+        expose: None,
         runtime: RuntimeConfig {
             engine: support::engine_config(),
             component_paths: vec![support::testkit()],

@@ -100,3 +100,13 @@ Where componentsConfigMap is mounted.
 {{- define "tinyhost.configMapComponentsPath" -}}
 /etc/tinyhost/components
 {{- end }}
+
+{{/*
+The host of the Ingress's placeholder rule. Kubernetes accepts an Ingress only with a rule
+or a default backend; a default backend would take every request for a host no server
+claims (on some controllers, for the whole cluster), so the Ingress carries one rule
+instead, for a name under `.invalid`, which never resolves, with no paths.
+*/}}
+{{- define "tinyhost.ingressPlaceholderHost" -}}
+{{- printf "%s.%s.invalid" (include "tinyhost.fullname" .) .Release.Namespace }}
+{{- end }}

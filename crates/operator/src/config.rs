@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tinyhost_flow::RuntimeConfig;
 
+use crate::expose::ExposeConfig;
 use crate::lease::LeaseTiming;
 
 /// How often the leader re-reports every node and the module even when nothing changed:
@@ -45,6 +46,8 @@ pub struct OperatorConfig {
     pub grpc_client: tinyhost_grpc::client::ClientConfig,
     /// TLS of the gRPC server (`None`: plaintext).
     pub grpc_server_tls: Option<tonic::transport::ServerTlsConfig>,
+    /// Where the module's HTTP servers are published (`None`: on the pod's address only).
+    pub expose: Option<ExposeConfig>,
     /// The runtime behind the controllers.
     pub runtime: RuntimeConfig,
 }
@@ -75,6 +78,7 @@ mod tests {
             grpc_listen: None,
             grpc_client: Default::default(),
             grpc_server_tls: None,
+            expose: None,
             runtime: RuntimeConfig::default(),
         };
         assert_eq!(config.module_key(), "tiny-systems-common-module");

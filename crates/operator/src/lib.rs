@@ -5,7 +5,8 @@
 //! [`tinyhost_flow::source::NodeSource`], so the scheduler runs exactly as it does locally. Replicas
 //! elect a leader on a Lease ([`lease`]); every replica runs every node, while only the
 //! leader writes status, fires long-running triggers, reports the module ([`modules`]) and
-//! delivers TinySignals ([`signals`]). [`http`] serves the probes and metrics.
+//! delivers TinySignals ([`signals`]). [`http`] serves the probes and metrics; [`expose`]
+//! puts the module's HTTP servers on its Service and Ingress.
 
 mod config;
 mod context;
@@ -13,6 +14,7 @@ mod controller;
 pub mod crd;
 pub mod desired;
 mod error;
+pub mod expose;
 pub mod http;
 pub mod lease;
 pub mod metrics;
@@ -27,6 +29,7 @@ pub use config::{DEFAULT_REQUEUE, DEFAULT_SIGNAL_NODE_GRACE, OperatorConfig};
 pub use context::Context;
 pub use desired::{ClusterSource, DesiredNodes};
 pub use error::{OperatorError, ReconcileError};
+pub use expose::{ClusterExposer, ExposeConfig};
 pub use lease::{LeaderElector, LeaseTiming};
 pub use operator::Operator;
 pub use peers::{ClusterPeers, PeerTable};

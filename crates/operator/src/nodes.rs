@@ -29,7 +29,8 @@ use crate::error::ReconcileError;
 use tinyhost_flow::apply::ApplyReport;
 use tinyhost_flow::events::Event;
 use tinyhost_flow::manifest::{self, JsonBytes};
-use tinyhost_flow::status::NodeStatus;
+use tinyhost_flow::router::CONTROL_PORT;
+use tinyhost_flow::status::{NodeStatus, PortStatus};
 
 /// A node's status is written at most this often while it keeps changing (the
 /// contract's `_reconcile` debounce).
@@ -72,6 +73,9 @@ impl tinyhost_flow::drive::DriveObserver for ClusterObserver {
         self.context
             .metrics
             .set_nodes(self.context.runtime.node_names().len());
+        // The source yields nothing before the first list, so this is at least the first
+        // apply of the listed nodes.
+        self.context.readiness.nodes_applied();
     }
 
     fn signal(
@@ -294,6 +298,18 @@ impl NodeController {
     }
 }
 
+/// A port's configuration as status shows it: for `_control`, the component's latest
+/// control output (an HTTP server's `listenAddr`, a debug node's last message) when it
+/// published one, as upstream's dashboard port shows the component's current state;
+/// otherwise the configuration from the port list.
+fn port_configuration(node: &NodeStatus, port: &PortStatus) -> Option<JsonBytes> {
+    let current = match &node.control {
+        Some(control) if port.name == CONTROL_PORT => control,
+        _ => &port.configuration,
+    };
+    (!current.is_null()).then(|| JsonBytes(current.clone()))
+}
+
 /// The runtime's node status in the TinyNode status shape.
 fn node_status(node: &NodeStatus) -> crd::TinyNodeStatus {
     let component = node
@@ -316,13 +332,73 @@ fn node_status(node: &NodeStatus) -> crd::TinyNodeStatus {
                 position: i32::from(p.position),
                 source: p.source,
                 schema: (!p.schema.is_null()).then(|| JsonBytes(p.schema.clone())),
-                configuration: (!p.configuration.is_null())
-                    .then(|| JsonBytes(p.configuration.clone())),
+                configuration: port_configuration(node, p),
             })
             .collect(),
         status: node.status.clone(),
         error: node.error,
         metadata: node.metadata.clone(),
         ..crd::TinyNodeStatus::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn port(name: &str, configuration: Value) -> PortStatus {
+        PortStatus {
+            name: name.into(),
+            label: name.into(),
+            position: 0,
+            source: true,
+            schema: Value::Null,
+            configuration,
+        }
+    }
+
+    fn configurations(status: &crd::TinyNodeStatus) -> Vec<(String, Option<Value>)> {
+        status
+            .ports
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.configuration.as_ref().map(|c| c.0.clone()),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_control_port_shows_the_latest_control_output() {
+        let mut node = NodeStatus::default();
+        node.ports = vec![
+            port(
+                CONTROL_PORT,
+                json!({"status": "Not running", "listenAddr": []}),
+            ),
+            port("request", json!({"method": ""})),
+            port("response", Value::Null),
+        ];
+        assert_eq!(
+            configurations(&node_status(&node)),
+            [
+                (
+                    "_control".to_string(),
+                    Some(json!({"status": "Not running", "listenAddr": []}))
+                ),
+                ("request".to_string(), Some(json!({"method": ""}))),
+                ("response".to_string(), None),
+            ],
+            "nothing published yet: the port list's configuration"
+        );
+        let running = json!({"status": "Running", "listenAddr": ["echo.example.com"]});
+        node.control = Some(running.clone());
+        assert_eq!(
+            configurations(&node_status(&node))[0],
+            ("_control".to_string(), Some(running))
+        );
     }
 }

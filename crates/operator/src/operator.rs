@@ -1,6 +1,6 @@
 //! One operator replica: loads the components, then runs the leader election, the
-//! TinyNode, TinySignal and TinyModule controllers, the gRPC server and the event log as
-//! tasks, until it is shut down.
+//! TinyNode, TinySignal and TinyModule controllers, the gRPC server, the re-assertion of
+//! exposed HTTP ports and the event log as tasks, until it is shut down.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +14,7 @@ use crate::config::OperatorConfig;
 use crate::context::{Context, stopped};
 use crate::desired::{DesiredNodes, ObservedMetadata};
 use crate::error::OperatorError;
+use crate::expose::ClusterExposer;
 use crate::lease::LeaderElector;
 use crate::metrics::Metrics;
 use crate::peers::{ClusterPeers, PeerTable};
@@ -57,6 +58,33 @@ impl Operator {
         // Nodes start as followers; the election says when to lead.
         runtime_config.leader = false;
         runtime_config.state = Arc::new(ObservedMetadata::new(desired.clone()));
+        let elector = LeaderElector::new(
+            client.clone(),
+            &config.namespace,
+            &format!("{}-lock", config.module_key()),
+            &config.identity,
+            config.lease,
+        );
+        let leader = elector.subscribe();
+        // HTTP servers bind while nodes apply, so their ports are published from the start.
+        let exposer = match &config.expose {
+            Some(expose) => {
+                let exposer = ClusterExposer::new(
+                    client.clone(),
+                    &config.namespace,
+                    expose.clone(),
+                    leader.clone(),
+                );
+                runtime_config.http.exposer = Some(Arc::new(exposer.clone()));
+                Some(exposer)
+            }
+            None => {
+                tracing::info!(
+                    "no --http-service: HTTP servers are reachable on the pod's address only"
+                );
+                None
+            }
+        };
         let runtime = Runtime::start(runtime_config).await?;
         for error in runtime.registry().errors() {
             tracing::warn!(error = %error, "component not loaded");
@@ -72,14 +100,6 @@ impl Operator {
             None => None,
         };
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let elector = LeaderElector::new(
-            client.clone(),
-            &config.namespace,
-            &format!("{}-lock", config.module_key()),
-            &config.identity,
-            config.lease,
-        );
-        let leader = elector.subscribe();
         let context = Arc::new(Context {
             client,
             config,
@@ -102,6 +122,9 @@ impl Operator {
         ));
         tasks.spawn(modules::watch_peers(context.clone(), shutdown_rx.clone()));
         tasks.spawn(modules::report_module(context.clone(), shutdown_rx.clone()));
+        if let Some(exposer) = exposer {
+            tasks.spawn(exposer.run(shutdown_rx.clone()));
+        }
         if let Some(listener) = grpc_listener {
             if let Ok(address) = listener.local_addr() {
                 tracing::info!(%address, "gRPC listening");

@@ -1,5 +1,7 @@
 //! Whether the replica can serve: `/readyz` answers from the flags set here as the
-//! components load and each watch completes its first list.
+//! components load, each watch completes its first list, and the module's nodes have been
+//! applied once (which binds the HTTP servers' listeners: a replica that took traffic
+//! before would refuse it).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -10,6 +12,7 @@ pub struct Readiness {
     nodes: AtomicBool,
     modules: AtomicBool,
     signals: AtomicBool,
+    applied: AtomicBool,
 }
 
 impl Readiness {
@@ -33,6 +36,12 @@ impl Readiness {
         self.signals.store(true, Ordering::Release);
     }
 
+    /// Marks the first apply of the listed TinyNodes finished (their `on-reconcile` ran,
+    /// so HTTP servers that were running listen again).
+    pub fn nodes_applied(&self) {
+        self.applied.store(true, Ordering::Release);
+    }
+
     /// `Ok` when ready, else what is still missing.
     pub fn check(&self) -> Result<(), String> {
         let missing: Vec<&str> = [
@@ -40,6 +49,7 @@ impl Readiness {
             (&self.nodes, "TinyNode watch not listed"),
             (&self.modules, "TinyModule watch not listed"),
             (&self.signals, "TinySignal watch not listed"),
+            (&self.applied, "TinyNodes not applied yet"),
         ]
         .into_iter()
         .filter(|(flag, _)| !flag.load(Ordering::Acquire))
@@ -67,9 +77,15 @@ mod tests {
         readiness.signals_listed();
         assert_eq!(
             readiness.check(),
-            Err("TinyModule watch not listed".to_string())
+            Err("TinyModule watch not listed, TinyNodes not applied yet".to_string())
         );
         readiness.modules_listed();
+        assert_eq!(
+            readiness.check(),
+            Err("TinyNodes not applied yet".to_string()),
+            "listed is not enough: the nodes (and their listeners) must have been applied"
+        );
+        readiness.nodes_applied();
         assert_eq!(readiness.check(), Ok(()));
     }
 }

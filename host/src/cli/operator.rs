@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use super::shared::EngineArgs;
 use crate::metrics::Metrics;
 use crate::operator::http::{parse_bind_address, serve_metrics, serve_probes};
-use crate::operator::{LeaseTiming, Operator, OperatorConfig, Readiness};
+use crate::operator::{ExposeConfig, LeaseTiming, Operator, OperatorConfig, Readiness};
 use crate::runtime::RuntimeConfig;
 
 #[derive(clap::Args, Debug)]
@@ -75,6 +75,18 @@ pub(super) struct OperatorArgs {
     /// dropped as an error.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
     signal_node_grace: Duration,
+    /// The module's Service: each HTTP server's port is added to it (`port<N>`), so the
+    /// servers of every replica are reachable at `<service>.<namespace>.svc:<N>`. Without
+    /// it, they are reachable on the pod's address only.
+    #[arg(long, value_name = "NAME")]
+    http_service: Option<String>,
+    /// The module's Ingress: the host names HTTP servers ask for are routed through it
+    /// (needs --http-service).
+    #[arg(long, value_name = "NAME", requires = "http_service")]
+    http_ingress: Option<String>,
+    /// The cluster's DNS domain, for the Service addresses HTTP servers report.
+    #[arg(long, default_value = "cluster.local")]
+    cluster_domain: String,
     #[command(flatten)]
     grpc: super::grpc::GrpcArgs,
     #[command(flatten)]
@@ -115,6 +127,21 @@ fn advertise_addr(flag: Option<String>, grpc_port: u16) -> String {
         .or_else(|| env("SELF_SERVICE_HOST"))
         .or_else(|| env("POD_IP").map(|ip| format!("{ip}:{grpc_port}")))
         .unwrap_or_else(|| format!("127.0.0.1:{grpc_port}"))
+}
+
+/// Where HTTP servers are published: the Service (and Ingress) named by the flags.
+fn expose_config(args: &OperatorArgs) -> Option<ExposeConfig> {
+    let service = named(&args.http_service)?;
+    Some(ExposeConfig::new(
+        service,
+        named(&args.http_ingress),
+        args.cluster_domain.trim().trim_end_matches('.'),
+    ))
+}
+
+/// A name given by a flag; an empty one is none.
+fn named(flag: &Option<String>) -> Option<&str> {
+    flag.as_deref().map(str::trim).filter(|n| !n.is_empty())
 }
 
 async fn client(kubeconfig: Option<&PathBuf>) -> anyhow::Result<kube::Client> {
@@ -219,6 +246,7 @@ pub(super) async fn operator(args: OperatorArgs) -> anyhow::Result<ExitCode> {
         grpc_listen: Some(grpc),
         grpc_client: args.grpc.client_config(&args.name)?,
         grpc_server_tls: args.grpc.server_tls()?,
+        expose: expose_config(&args),
         runtime: RuntimeConfig {
             engine: args.engine.config(),
             component_paths: args.components.clone(),
@@ -278,6 +306,46 @@ mod tests {
         assert_eq!(
             upstream_arguments(os(&["/manager", "crds"])),
             os(&["/manager", "crds"])
+        );
+    }
+
+    #[derive(clap::Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: OperatorArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<OperatorArgs, clap::Error> {
+        use clap::Parser as _;
+        let mut argv = vec!["operator", "--name=http-module"];
+        argv.extend_from_slice(args);
+        Command::try_parse_from(argv).map(|c| c.args)
+    }
+
+    #[test]
+    fn http_servers_are_exposed_only_with_a_service() {
+        let none = parse(&[]).expect("parses");
+        assert_eq!(expose_config(&none), None);
+        let empty = parse(&["--http-service="]).expect("parses");
+        assert_eq!(expose_config(&empty), None, "an empty name is none");
+        let both = parse(&[
+            "--http-service=web",
+            "--http-ingress=web",
+            "--cluster-domain=corp.internal.",
+        ])
+        .expect("parses");
+        assert_eq!(
+            expose_config(&both),
+            Some(ExposeConfig::new("web", Some("web"), "corp.internal"))
+        );
+        let service_only = parse(&["--http-service=web"]).expect("parses");
+        assert_eq!(
+            expose_config(&service_only),
+            Some(ExposeConfig::new("web", None, "cluster.local"))
+        );
+        assert!(
+            parse(&["--http-ingress=web"]).is_err(),
+            "an Ingress needs the Service it routes to"
         );
     }
 

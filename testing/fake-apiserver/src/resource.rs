@@ -69,6 +69,7 @@ pub(crate) const BUILT_INS: &[BuiltIn] = &[
     BuiltIn { api_version: "v1", plural: "pods", kind: "Pod", namespaced: true, status_subresource: false },
     BuiltIn { api_version: "v1", plural: "services", kind: "Service", namespaced: true, status_subresource: false },
     BuiltIn { api_version: "apps/v1", plural: "deployments", kind: "Deployment", namespaced: true, status_subresource: false },
+    BuiltIn { api_version: "networking.k8s.io/v1", plural: "ingresses", kind: "Ingress", namespaced: true, status_subresource: true },
     BuiltIn { api_version: "apiextensions.k8s.io/v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false, status_subresource: false },
 ];
 
@@ -110,5 +111,6 @@ mod tests {
         assert_eq!(default_kind("tinysignals"), "TinySignal");
         assert_eq!(default_kind("widgets"), "Widget");
         assert_eq!(default_kind("leases"), "Lease");
+        assert_eq!(default_kind("ingresses"), "Ingress", "not `Ingresse`");
     }
 }
