@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use serde_json::{Value, json};
 
-use support::http::{Backend, FlowDir, Seen, backend, respond, serve, signal, tiny_node};
+use support::http::{Backend, FlowDir, Seen, backend, respond, serve_node, signal, tiny_node};
 use support::{examples, testkit, tinyhost_command};
 
 const REQUEST: &str = "00000050.http-module.http-request-t";
@@ -314,9 +314,9 @@ async fn the_echo_example_serves_as_its_comment_shows() {
     let flow = std::fs::read_to_string(examples().join("http-echo/flow.yaml")).expect("example");
     let port = support::free_port();
     let dir = FlowDir::new(&flow.replace("port: 8080", &format!("port: {port}")));
-    let served = serve_node(dir.path(), "00000020.http-module.http-server-echo");
+    let served = serve_node(dir.path(), "00000020.http-module.http-server-echo", &[]);
     let reply = support::http::send(
-        served,
+        served.addr,
         support::http::request("POST", "/hello?name=Ada", "hi there"),
     )
     .await;
@@ -325,25 +325,6 @@ async fn the_echo_example_serves_as_its_comment_shows() {
         reply.json(),
         json!({"method": "POST", "uri": "/hello?name=Ada", "name": ["Ada"], "body": "hi there", "from": "127.0.0.1"})
     );
-}
-
-/// Runs `dir` and waits until `node` listens; its address (the process runs until the
-/// test ends).
-fn serve_node(dir: &Path, node: &str) -> std::net::SocketAddr {
-    let lines = support::json_lines::JsonLines::start(
-        tinyhost_command()
-            .args(["run", "--output", "json", "--duration", "120s"])
-            .arg(dir),
-    );
-    let control = lines.expect("the server running", |v| {
-        v["node"] == node && v["port"] == "_control" && v["data"]["status"] == "Running"
-    });
-    let url = control["data"]["listenAddr"][0]
-        .as_str()
-        .expect("url")
-        .to_string();
-    std::mem::forget(lines);
-    support::http::address_of(&url)
 }
 
 /// The test component fetching `url` over `wasi:http`.

@@ -95,23 +95,28 @@ pub struct Served {
     pub addr: SocketAddr,
 }
 
-/// The `_control` line of [`SERVER`] saying it runs.
-pub fn running(v: &Value) -> bool {
+/// Whether `v` is the `_control` line of `node` saying it runs.
+pub fn running(v: &Value, node: &str) -> bool {
     v["type"] == "message"
-        && v["node"] == SERVER
+        && v["node"] == node
         && v["port"] == "_control"
         && v["data"]["status"] == "Running"
 }
 
 /// Runs `dir` with `extra` arguments and waits until [`SERVER`] listens.
 pub fn serve(dir: &Path, extra: &[&str]) -> Served {
+    serve_node(dir, SERVER, extra)
+}
+
+/// Runs `dir` with `extra` arguments and waits until the server `node` listens.
+pub fn serve_node(dir: &Path, node: &str, extra: &[&str]) -> Served {
     let lines = JsonLines::start(
         tinyhost_command()
             .args(["run", "--output", "json", "--duration", "300s"])
             .args(extra)
             .arg(dir),
     );
-    let control = lines.expect("the http server running", running);
+    let control = lines.expect("the http server running", |v| running(v, node));
     let url = control["data"]["listenAddr"][0]
         .as_str()
         .expect("a listen address")

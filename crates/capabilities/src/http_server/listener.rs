@@ -21,8 +21,8 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 use super::exchange::{self, Body};
-use super::listeners::RequestSink;
 use super::options::ServeOptions;
+use super::sink::RequestSink;
 
 /// Largest request head (request line and headers) accepted; a larger one gets `431`.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;

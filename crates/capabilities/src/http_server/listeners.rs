@@ -16,19 +16,8 @@ use tokio_rustls::rustls;
 
 use super::listener::Listener;
 use super::options::{self, BindSpec, Exposure, OptionsError};
-use crate::bindings::tinysystems::component::http_server::{
-    BoundListener, IncomingRequest, ListenOptions, OutgoingResponse,
-};
-
-/// Where requests go: the flow calls the node and returns its answer, or says why not.
-pub trait RequestSink: Send + Sync {
-    /// The response of `node` to `request`.
-    fn serve(
-        &self,
-        node: &str,
-        request: IncomingRequest,
-    ) -> BoxFuture<'static, Result<OutgoingResponse, String>>;
-}
+use super::sink::RequestSink;
+use crate::bindings::tinysystems::component::http_server::{BoundListener, ListenOptions};
 
 /// Makes a listener's port reachable from outside its process (in a cluster: a Service
 /// port and Ingress rules). Implemented by the operator.
@@ -107,6 +96,9 @@ struct Running {
     bind: BindSpec,
     exposure: Exposure,
     urls: Vec<String>,
+    /// Whether the exposer published `exposure` (a failed attempt is retried on the next
+    /// listen, which a server's reconcile makes).
+    published: bool,
 }
 
 /// Every node's listener.
@@ -156,19 +148,23 @@ impl Listeners {
         options: ListenOptions,
         sink: Arc<dyn RequestSink>,
     ) -> Result<BoundListener, ListenError> {
-        let checked = options::check(options)?;
+        let mut checked = options::check(options)?;
+        checked.exposure.tls = checked.bind.tls.is_some();
         if let Some(mut running) = self.take(node) {
             if same_socket(&running, &checked.bind) {
                 running.listener.update(checked.serve);
-                if running.exposure != checked.exposure {
+                if running.exposure != checked.exposure || !running.published {
                     running.exposure = checked.exposure;
-                    running.urls = self
+                    (running.urls, running.published) = self
                         .publish(node, &running.listener, &running.exposure)
                         .await;
                 }
                 return Ok(self.put(node, running));
             }
+            let old_port = running.listener.local_addr().port();
             running.listener.close().await;
+            self.withdraw_unless(node, old_port, checked.bind.port)
+                .await;
         }
         let address = self.bind_address(&checked.bind);
         let tls = checked
@@ -194,7 +190,7 @@ impl Listeners {
         )
         .map_err(|source| ListenError::Bind { address, source })?;
         tracing::info!(node, address = %listener.local_addr(), tls = listener.is_tls(), "http listener started");
-        let urls = self.publish(node, &listener, &checked.exposure).await;
+        let (urls, published) = self.publish(node, &listener, &checked.exposure).await;
         Ok(self.put(
             node,
             Running {
@@ -202,26 +198,43 @@ impl Listeners {
                 bind: checked.bind,
                 exposure: checked.exposure,
                 urls,
+                published,
             },
         ))
     }
 
-    /// Where clients reach `listener`: what the exposer published, or its own address.
-    async fn publish(&self, node: &str, listener: &Listener, exposure: &Exposure) -> Vec<String> {
+    /// Where clients reach `listener` (what the exposer published, or its own address) and
+    /// whether the exposer published it.
+    async fn publish(
+        &self,
+        node: &str,
+        listener: &Listener,
+        exposure: &Exposure,
+    ) -> (Vec<String>, bool) {
         let local = local_url(listener);
         let Some(exposer) = &self.config.exposer else {
-            return vec![local];
+            return (vec![local], true);
         };
         match exposer
             .expose(node, listener.local_addr().port(), exposure)
             .await
         {
-            Ok(urls) if !urls.is_empty() => urls,
-            Ok(_) => vec![local],
+            Ok(urls) if !urls.is_empty() => (urls, true),
+            Ok(_) => (vec![local], true),
             Err(e) => {
                 tracing::warn!(node, error = %e, "http port not exposed; serving on the pod's address only");
-                vec![local]
+                (vec![local], false)
             }
+        }
+    }
+
+    /// Withdraws what was published for `old_port` of `node` when the node moved to
+    /// another port (a port it asks for again stays).
+    async fn withdraw_unless(&self, node: &str, old_port: u16, new_port: u16) {
+        if old_port != new_port
+            && let Some(exposer) = &self.config.exposer
+        {
+            exposer.disclose(node, old_port).await;
         }
     }
 
@@ -351,4 +364,152 @@ fn acceptor(cert_pem: &str, key_pem: &str) -> Result<TlsAcceptor, ListenError> {
         .map_err(|e| ListenError::Tls(e.to_string()))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::bindings::tinysystems::component::http_server::{IncomingRequest, OutgoingResponse};
+
+    struct NoFlow;
+
+    impl RequestSink for NoFlow {
+        fn serve(
+            &self,
+            _node: &str,
+            _request: IncomingRequest,
+        ) -> BoxFuture<'static, Result<OutgoingResponse, String>> {
+            Box::pin(async { Err("no flow".to_string()) })
+        }
+    }
+
+    /// Fails its first `failures` exposures, then publishes `https://host.test`; records
+    /// what it withdrew.
+    #[derive(Default)]
+    struct Recording {
+        failures: AtomicUsize,
+        withdrawn: Mutex<Vec<u16>>,
+    }
+
+    impl Exposer for Recording {
+        fn expose(
+            &self,
+            _node: &str,
+            _port: u16,
+            _exposure: &Exposure,
+        ) -> BoxFuture<'static, Result<Vec<String>, String>> {
+            let failed = self
+                .failures
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                .is_ok();
+            Box::pin(async move {
+                if failed {
+                    Err("the API server is down".to_string())
+                } else {
+                    Ok(vec!["host.test".to_string()])
+                }
+            })
+        }
+
+        fn disclose(&self, _node: &str, port: u16) -> BoxFuture<'static, ()> {
+            if let Ok(mut w) = self.withdrawn.lock() {
+                w.push(port);
+            }
+            Box::pin(async {})
+        }
+    }
+
+    fn options(port: u16) -> ListenOptions {
+        ListenOptions {
+            address: String::new(),
+            port,
+            read_timeout_ms: 0,
+            response_timeout_ms: 0,
+            max_body_bytes: 1024,
+            routes: Vec::new(),
+            hostnames: Vec::new(),
+            auto_hostname: true,
+            tls: None,
+            tag: "null".into(),
+        }
+    }
+
+    fn listeners(exposer: Arc<Recording>) -> Listeners {
+        Listeners::new(ListenerConfig {
+            exposer: Some(exposer),
+            ..ListenerConfig::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn a_failed_exposure_is_tried_again_on_the_next_listen() {
+        let exposer = Arc::new(Recording {
+            failures: AtomicUsize::new(1),
+            ..Recording::default()
+        });
+        let table = listeners(exposer.clone());
+        let first = table
+            .listen("n", options(0), Arc::new(NoFlow))
+            .await
+            .map_err(|e| e.to_string());
+        let Ok(first) = first else {
+            panic!("{first:?}")
+        };
+        assert_eq!(first.urls, [format!("http://127.0.0.1:{}", first.port)]);
+        let again = table
+            .listen("n", options(first.port), Arc::new(NoFlow))
+            .await
+            .map_err(|e| e.to_string());
+        let Ok(again) = again else {
+            panic!("{again:?}")
+        };
+        assert_eq!(again.port, first.port, "the same socket");
+        assert_eq!(again.urls, ["host.test"], "published this time");
+        table.close_all().await;
+    }
+
+    #[tokio::test]
+    async fn moving_to_another_port_withdraws_the_old_one() {
+        let exposer = Arc::new(Recording::default());
+        let table = listeners(exposer.clone());
+        let first = table
+            .listen("n", options(0), Arc::new(NoFlow))
+            .await
+            .map_err(|e| e.to_string());
+        let Ok(first) = first else {
+            panic!("{first:?}")
+        };
+        let spare = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(0);
+        let moved = table
+            .listen("n", options(spare), Arc::new(NoFlow))
+            .await
+            .map_err(|e| e.to_string());
+        let Ok(moved) = moved else {
+            panic!("{moved:?}")
+        };
+        assert_eq!(moved.port, spare);
+        let withdrawn = exposer
+            .withdrawn
+            .lock()
+            .map(|w| w.clone())
+            .unwrap_or_default();
+        assert_eq!(withdrawn, [first.port]);
+        table.remove("n").await;
+        let withdrawn = exposer
+            .withdrawn
+            .lock()
+            .map(|w| w.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            withdrawn,
+            [first.port, spare],
+            "removing the node withdraws its port"
+        );
+        assert!(table.is_empty());
+    }
 }

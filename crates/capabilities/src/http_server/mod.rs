@@ -10,13 +10,15 @@ mod exchange;
 mod listener;
 mod listeners;
 mod options;
+mod sink;
 
 use futures::future::BoxFuture;
 use wasmtime::component::{HasData, Linker};
 
 pub use listener::MAX_HEADER_BYTES;
-pub use listeners::{Exposer, ListenError, ListenerConfig, Listeners, RequestSink};
+pub use listeners::{Exposer, ListenError, ListenerConfig, Listeners};
 pub use options::{Exposure, MAX_BODY_LIMIT, OptionsError};
+pub use sink::RequestSink;
 
 use crate::bindings::Failure;
 use crate::bindings::tinysystems::component::http_server;

@@ -45,6 +45,8 @@ pub struct Exposure {
     pub hostnames: Vec<String>,
     /// Whether a generated host name is wanted too.
     pub auto_hostname: bool,
+    /// Whether the listener serves HTTPS (its in-cluster address is then `https://`).
+    pub tls: bool,
 }
 
 /// Options split by what they affect.
@@ -125,6 +127,7 @@ pub fn check(options: ListenOptions) -> Result<Checked, OptionsError> {
         exposure: Exposure {
             hostnames: options.hostnames,
             auto_hostname: options.auto_hostname,
+            tls: false,
         },
     })
 }

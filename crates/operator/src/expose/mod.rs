@@ -153,11 +153,13 @@ impl ClusterExposer {
         }
     }
 
-    /// The in-cluster address of `port` on the Service.
-    pub fn service_url(&self, port: u16) -> String {
+    /// The in-cluster address of `port` on the Service (`https` when the listener serves
+    /// TLS itself).
+    pub fn service_url(&self, port: u16, tls: bool) -> String {
         let c = &self.inner.config;
+        let scheme = if tls { "https" } else { "http" };
         format!(
-            "http://{}.{}.svc.{}:{port}",
+            "{scheme}://{}.{}.svc.{}:{port}",
             c.service, self.inner.namespace, c.cluster_domain
         )
     }
@@ -276,7 +278,7 @@ impl ClusterExposer {
             tracing::info!(node, port, service = %config.service, "http port added to the Service");
         }
         let Some(name) = &config.ingress else {
-            return Ok(vec![self.service_url(port)]);
+            return Ok(vec![self.service_url(port, exposure.tls)]);
         };
         let mut hosts = Vec::new();
         let mut rejected = Vec::new();
@@ -294,14 +296,14 @@ impl ClusterExposer {
                     tracing::info!(node, port, ingress = %name, hosts = ?hosts, "http host names routed through the Ingress");
                 }
                 if hosts.is_empty() {
-                    Ok(vec![self.service_url(port)])
+                    Ok(vec![self.service_url(port, exposure.tls)])
                 } else {
                     Ok(hosts)
                 }
             }
             Err(e) if e.is_not_found() => {
                 tracing::warn!(node, ingress = %name, "the Ingress does not exist; reporting the Service address");
-                Ok(vec![self.service_url(port)])
+                Ok(vec![self.service_url(port, exposure.tls)])
             }
             Err(e) => Err(e),
         }

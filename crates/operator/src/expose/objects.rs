@@ -278,6 +278,7 @@ mod tests {
         Exposure {
             hostnames: hostnames.iter().map(|h| h.to_string()).collect(),
             auto_hostname: auto,
+            tls: false,
         }
     }
 

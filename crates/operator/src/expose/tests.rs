@@ -91,6 +91,7 @@ fn asking(hostnames: &[&str], auto: bool) -> Exposure {
     Exposure {
         hostnames: hostnames.iter().map(|h| h.to_string()).collect(),
         auto_hostname: auto,
+        tls: false,
     }
 }
 
@@ -195,6 +196,13 @@ async fn without_an_ingress_or_a_host_name_the_service_address_is_reported() {
         .await
         .expect("exposed");
     assert_eq!(urls, service_url);
+    // A server that speaks TLS itself is reached with https.
+    let tls = Exposure {
+        tls: true,
+        ..asking(&[], true)
+    };
+    let urls = plain.expose_port(NODE, 31000, &tls).await.expect("exposed");
+    assert_eq!(urls, ["https://web.flows.svc.cluster.local:31000"]);
     // Configured but missing.
     let (missing, _leader) = exposer(&fake, Some("web"), false);
     let urls = missing
