@@ -423,20 +423,31 @@ async fn two_servers_get_their_own_listeners_and_a_taken_port_is_a_node_error() 
         "[]",
     ) + &signal("start-other", OTHER, "start", &json!({}));
     let dir = FlowDir::new(&(echo_flow(json!({"port": 0}), default_start()) + &other));
-    let served = serve(dir.path(), &[]);
-    assert_eq!(send(served.addr, request("GET", "/", "")).await.status, 200);
-    let error = served.lines.expect("the taken port reported", |v| {
-        v["type"] == "error"
-            && v["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("start-other") && m.contains(&taken_port.to_string()))
-    });
-    assert!(
-        error["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("cannot listen")),
-        "{error}"
+    let lines = support::json_lines::JsonLines::start(
+        support::tinyhost_command()
+            .args(["run", "--output", "json", "--duration", "300s"])
+            .arg(dir.path()),
     );
+    // The two nodes start in either order: watch for both outcomes in one pass.
+    let (mut url, mut error) = (None, None);
+    while url.is_none() || error.is_none() {
+        let line = lines.expect("the server running and the taken port reported", |v| {
+            support::http::running(v, SERVER)
+                || (v["type"] == "error"
+                    && v["message"].as_str().is_some_and(|m| {
+                        m.contains("start-other") && m.contains(&taken_port.to_string())
+                    }))
+        });
+        if line["type"] == "error" {
+            error = line["message"].as_str().map(str::to_string);
+        } else {
+            url = line["data"]["listenAddr"][0].as_str().map(str::to_string);
+        }
+    }
+    let addr = support::http::address_of(url.as_deref().unwrap_or_default());
+    assert_eq!(send(addr, request("GET", "/", "")).await.status, 200);
+    let error = error.unwrap_or_default();
+    assert!(error.contains("cannot listen"), "{error}");
     drop(taken);
 }
 
