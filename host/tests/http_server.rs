@@ -28,15 +28,20 @@ fn echo_flow(settings: Value, start: Value) -> String {
         &format!("{MODIFY}:in"),
         &format!("{MODIFY}:out"),
         &response,
-    ) + &tiny_node(
+    ) + &modify_node(r#"{context: "{{$}}"}"#)
+        + &signal("start", SERVER, "start", &start)
+}
+
+/// The Modify node between the server's `request` and `response` ports, its incoming edge
+/// mapped with `configuration` (YAML).
+fn modify_node(configuration: &str) -> String {
+    tiny_node(
         MODIFY,
         "common-module",
         "transform",
-        &format!(
-            "[{{from: \"{SERVER}:request\", port: in, configuration: {{context: \"{{{{$}}}}\"}}}}]"
-        ),
+        &format!("[{{from: \"{SERVER}:request\", port: in, configuration: {configuration}}}]"),
         &format!("[{{id: answer, port: out, to: \"{SERVER}:response\"}}]"),
-    ) + &signal("start", SERVER, "start", &start)
+    )
 }
 
 fn default_start() -> Value {
@@ -138,20 +143,13 @@ async fn a_flow_of_upstream_components_answers_with_upstreams_response_shape() {
         &format!("{MODIFY}:in"),
         &format!("{MODIFY}:out"),
         &response,
-    ) + &tiny_node(
-        MODIFY,
-        "common-module",
-        "transform",
-        &format!(
-            "[{{from: \"{SERVER}:request\", port: in, configuration: {{context: {{who: \"{{{{$.body}}}}\"}}}}}}]"
-        ),
-        &format!("[{{id: answer, port: out, to: \"{SERVER}:response\"}}]"),
-    ) + &signal(
-        "start",
-        SERVER,
-        "start",
-        &json!({"readTimeout": 60, "writeTimeout": 10}),
-    );
+    ) + &modify_node(r#"{context: {who: "{{$.body}}"}}"#)
+        + &signal(
+            "start",
+            SERVER,
+            "start",
+            &json!({"readTimeout": 60, "writeTimeout": 10}),
+        );
     let dir = FlowDir::new(&flow);
     let served = serve(dir.path(), &[]);
     let reply = send(served.addr, request("PUT", "/", "Ada")).await;
@@ -550,4 +548,55 @@ async fn ten_thousand_concurrent_connections_are_all_answered_in_bounded_memory(
     );
     assert!(peak_kib < 384 * 1024, "peak RSS {peak_kib} KiB");
     assert_eq!(send(addr, request("GET", "/after", "")).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_port_tells_the_flow_when_the_server_starts_and_stops() {
+    const WATCH: &str = "00000036.common-module.debug-status";
+    let settings = json!({"port": 0, "enableStatusPort": true, "enableStopPort": true});
+    let server = server_node(
+        &settings,
+        &format!("{MODIFY}:in"),
+        &format!("{MODIFY}:out"),
+        &json!({"statusCode": 200}),
+    );
+    // The server's own node again, with its status port wired to a debug node.
+    let server = server.replacen(
+        "edges: [",
+        &format!("edges: [{{id: status, port: status, to: \"{WATCH}:in\"}}, "),
+        1,
+    );
+    let flow = server
+        + &modify_node(r#"{context: "{{$}}"}"#)
+        + &tiny_node(
+            WATCH,
+            "common-module",
+            "debug",
+            &format!(
+                "[{{from: \"{SERVER}:status\", port: in, configuration: {{status: \"{{{{$}}}}\"}}}}]"
+            ),
+            "[]",
+        )
+        + &signal(
+            "start",
+            SERVER,
+            "start",
+            &json!({"context": {"n": 1}, "autoHostName": false}),
+        );
+    let dir = FlowDir::new(&flow);
+    let served = serve(dir.path(), &[]);
+    let up = served.lines.expect("the status port saying it runs", |v| {
+        v["node"] == WATCH && v["data"]["context"]["status"]["isRunning"] == true
+    });
+    assert_eq!(up["data"]["context"]["status"]["context"], json!({"n": 1}));
+    assert_eq!(
+        up["data"]["context"]["status"]["listenAddr"],
+        json!([served.url])
+    );
+    dir.write("stop.yaml", &signal("stop", SERVER, "stop", &json!({})));
+    served
+        .lines
+        .expect("the status port saying it stopped", |v| {
+            v["node"] == WATCH && v["data"]["context"]["status"]["isRunning"] == false
+        });
 }
