@@ -11,6 +11,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# shellcheck source=common.sh
+. "$here/common.sh"
 
 usage() {
     cat <<'EOF'
@@ -24,11 +26,6 @@ usage: compare.sh [--quick] [--messages N] [--warmup N] [--window N]
 
 env TINYHOST=path: use this tinyhost binary instead of building it (cargo build --release)
 EOF
-}
-
-die() {
-    echo "compare.sh: $*" >&2
-    exit 1
 }
 
 messages="${MESSAGES:-100000}"
@@ -67,10 +64,7 @@ warmup="${warmup:-10000}"
 [[ "$warmup" =~ ^[0-9]+$ ]] || die "the number of warm-up messages must be a whole number, not '$warmup'"
 [[ "$window" =~ ^[1-9][0-9]*$ ]] || die "the window must be a whole number above 0, not '$window'"
 
-command -v node >/dev/null || die "node (Node.js 18 or newer) is needed for Node-RED 4 and was not found"
-command -v npm >/dev/null || die "npm is needed to install Node-RED 4 and was not found"
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-((node_major >= 18)) || die "Node-RED 4 needs Node.js 18 or newer; this is $(node --version)"
+need_node
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/tinyhost-node-red.XXXXXX")"
 cleanup() {
@@ -87,37 +81,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-loadavg() {
-    if [[ -r /proc/loadavg ]]; then
-        cut -d' ' -f1-3 /proc/loadavg
-    else
-        uptime | sed 's/.*load average[s]*: //'
-    fi
-}
-
 # tinyhost: the given binary, or a release build of this checkout.
-if [[ -n "${TINYHOST:-}" ]]; then
-    tinyhost="$TINYHOST"
-    [[ -x "$tinyhost" ]] || die "TINYHOST=$tinyhost is not an executable file"
-else
-    command -v cargo >/dev/null || die "cargo is needed to build tinyhost (or set TINYHOST to a binary)"
-    echo "building tinyhost (cargo build --release -p tinyhost) ..." >&2
-    (cd "$root" && cargo build --release -p tinyhost) || die "building tinyhost failed"
-    target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps |
-        node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
-    tinyhost="$target_dir/release/tinyhost"
-    [[ -x "$tinyhost" ]] || die "the build did not produce $tinyhost"
-fi
+find_tinyhost
 
-# Node-RED 4, in a folder of its own (a package.json there keeps npm from looking upwards).
-echo "installing Node-RED 4 (npm install node-red@4) ..." >&2
-mkdir -p "$work/node-red"
-echo '{"private": true}' >"$work/node-red/package.json"
-if ! (cd "$work/node-red" && npm install --no-audit --no-fund --loglevel=error node-red@4) \
-    >"$work/npm.log" 2>&1; then
-    cat "$work/npm.log" >&2
-    die "installing Node-RED failed"
-fi
+# Node-RED 4, in a folder of its own.
+install_node_red "$work/node-red" "$work/npm.log"
 
 load_before="$(loadavg)"
 
