@@ -21,6 +21,7 @@ fn main() {
         "wit",
         "guests/sdk",
         "guests/builtins",
+        "guests/http",
         "guests/testkit",
         "guests/greeter",
         "guests/Cargo.toml",
@@ -29,11 +30,17 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=TINYHOST_BUILTINS_WASM");
+    println!("cargo:rerun-if-env-changed=TINYHOST_HTTP_WASM");
 
     let out = PathBuf::from(env("OUT_DIR")).join("builtins.wasm");
+    let http_out = PathBuf::from(env("OUT_DIR")).join("http.wasm");
     // Escape hatch for packagers who build the guests separately.
     if let Ok(prebuilt) = std::env::var("TINYHOST_BUILTINS_WASM") {
         copy(Path::new(&prebuilt), &out);
+        let http = std::env::var("TINYHOST_HTTP_WASM").unwrap_or_else(|_| {
+            fail("TINYHOST_BUILTINS_WASM is set but TINYHOST_HTTP_WASM is not: give both prebuilt components")
+        });
+        copy(Path::new(&http), &http_out);
         println!("cargo:rustc-env=TINYHOST_TESTKIT_WASM=");
         println!("cargo:rustc-env=TINYHOST_GREETER_WASM=");
         return;
@@ -55,6 +62,8 @@ fn main() {
             TARGET,
             "-p",
             "tinyhost-builtins",
+            "-p",
+            "tinyhost-http",
             "-p",
             "tinyhost-testkit",
             "-p",
@@ -80,6 +89,7 @@ fn main() {
     }
     let release = target_dir.join(TARGET).join("release");
     copy(&release.join("tinyhost_builtins.wasm"), &out);
+    copy(&release.join("tinyhost_http.wasm"), &http_out);
     // The misbehaving test component: tests find it through this variable; it is not
     // embedded in the binary.
     let testkit = PathBuf::from(env("OUT_DIR")).join("testkit.wasm");

@@ -55,15 +55,20 @@ impl ComponentLoader for FlowLoader {
                 "does not export the tinysystems:component@0.2.0 world: {e:#}"
             ))
         })?;
-        let services = if origin == tinyhost_guests::BUILTINS_ORIGIN {
+        let services = if tinyhost_guests::is_builtin(origin) {
             self.services.for_builtins()
         } else {
             self.services.clone()
         };
+        // Only a component that can call out waits in host calls nobody books for it.
+        let calls_out = component
+            .component_type()
+            .imports(self.engine.engine())
+            .any(|(name, _)| name.starts_with("wasi:http/outgoing-handler"));
         let pool = Arc::new(FlowPool::new(
             origin.to_string(),
             self.engine.clone(),
-            FlowInstances::new(pre, services),
+            FlowInstances::new(pre, services, calls_out),
         ));
         let infos = instance::components(&pool)
             .await

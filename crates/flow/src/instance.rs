@@ -86,12 +86,22 @@ pub struct NodeSlots {
 pub struct FlowInstances {
     pre: FlowComponentPre<ComponentState>,
     services: SharedServices,
+    calls_out: bool,
 }
 
 impl FlowInstances {
-    /// Instances of `pre`, each given `services`.
-    pub fn new(pre: FlowComponentPre<ComponentState>, services: SharedServices) -> FlowInstances {
-        FlowInstances { pre, services }
+    /// Instances of `pre`, each given `services`; `calls_out` when the component imports
+    /// outbound HTTP (it then waits for responses in host calls).
+    pub fn new(
+        pre: FlowComponentPre<ComponentState>,
+        services: SharedServices,
+        calls_out: bool,
+    ) -> FlowInstances {
+        FlowInstances {
+            pre,
+            services,
+            calls_out,
+        }
     }
 }
 
@@ -114,6 +124,10 @@ impl Instantiate for FlowInstances {
             pruned_at: retirements(),
         };
         Ok((bindings, slots))
+    }
+
+    fn waits_in_host_calls(&self) -> bool {
+        self.calls_out
     }
 
     fn recycle(&self, kept: &mut NodeSlots) {

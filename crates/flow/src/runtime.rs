@@ -307,6 +307,7 @@ pub fn component_sources(builtins: bool, paths: &[PathBuf]) -> Vec<ComponentSour
     builtins
         .then(tinyhost_guests::builtins)
         .into_iter()
+        .flatten()
         .chain(paths.iter().cloned().map(ComponentSource::Path))
         .collect()
 }

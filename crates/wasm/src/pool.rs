@@ -48,6 +48,13 @@ pub trait Instantiate: Send + Sync + 'static {
     /// Tidies what an instance keeps before it goes back idle (runs after every call, so
     /// it must be cheap when there is nothing to do).
     fn recycle(&self, kept: &mut Self::Kept);
+
+    /// Whether the guest may wait in host calls its layer does not book as waits itself
+    /// (an HTTP response awaited through `wasi:io/poll`): its stores then book every long
+    /// host call off the CPU budget, at a small cost per host call.
+    fn waits_in_host_calls(&self) -> bool {
+        false
+    }
 }
 
 /// One lent instance.
@@ -110,7 +117,12 @@ impl<I: Instantiate> InstancePool<I> {
     async fn instantiate(&self) -> wasmtime::Result<Pooled<I>> {
         let config = self.engine.config();
         let data = self.factory.data(StoreCore::new(config.memory_limit));
-        let mut store = new_store(self.engine.engine(), data, config.call_time_limit);
+        let mut store = new_store(
+            self.engine.engine(),
+            data,
+            config.call_time_limit,
+            self.factory.waits_in_host_calls(),
+        );
         let (bindings, kept) = self.factory.instantiate(&mut store).await?;
         Ok(Pooled {
             store,

@@ -69,8 +69,15 @@ pub trait HasStoreCore: Send + 'static {
 }
 
 /// A store with the memory cap installed and the budget checked on every epoch tick.
-/// Unframed work (instantiation) starts with `unframed_limit` to finish.
-pub fn new_store<T: HasStoreCore>(engine: &Engine, data: T, unframed_limit: Duration) -> Store<T> {
+/// Unframed work (instantiation) starts with `unframed_limit` to finish. With
+/// `books_host_waits`, every long host call is booked as a wait (see
+/// `CallBudget::leave_host`); without it only the waits capabilities book themselves.
+pub fn new_store<T: HasStoreCore>(
+    engine: &Engine,
+    data: T,
+    unframed_limit: Duration,
+    books_host_waits: bool,
+) -> Store<T> {
     let mut store = Store::new(engine, data);
     store.limiter(|data| &mut data.core_mut().limiter);
     store.epoch_deadline_callback(|ctx| {
@@ -82,16 +89,18 @@ pub fn new_store<T: HasStoreCore>(engine: &Engine, data: T, unframed_limit: Dura
         }
     });
     store.set_epoch_deadline(1);
-    // Long host calls are waits, whichever interface made them (see `CallBudget::leave_host`).
-    store.call_hook(|mut ctx, hook| {
-        let budget = &mut ctx.data_mut().core_mut().budget;
-        match hook {
-            CallHook::CallingHost => budget.enter_host(),
-            CallHook::ReturningFromHost => budget.leave_host(),
-            CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
-        }
-        Ok(())
-    });
+    if books_host_waits {
+        // Long host calls are waits, whichever interface made them.
+        store.call_hook(|mut ctx, hook| {
+            let budget = &mut ctx.data_mut().core_mut().budget;
+            match hook {
+                CallHook::CallingHost => budget.enter_host(),
+                CallHook::ReturningFromHost => budget.leave_host(),
+                CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
+            }
+            Ok(())
+        });
+    }
     store
         .data_mut()
         .core_mut()

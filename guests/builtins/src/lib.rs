@@ -12,9 +12,6 @@ mod cron;
 mod debug;
 mod delay;
 mod group_by;
-mod http_auth_parse;
-mod http_request;
-mod http_server;
 mod inject;
 mod kv;
 mod retry;
@@ -35,9 +32,6 @@ fn components() -> &'static [tinyhost_sdk::ComponentDef] {
         debug::COMPONENT,
         delay::COMPONENT,
         group_by::COMPONENT,
-        http_auth_parse::COMPONENT,
-        http_request::COMPONENT,
-        http_server::COMPONENT,
         inject::COMPONENT,
         kv::COMPONENT,
         retry::COMPONENT,

@@ -262,10 +262,8 @@ fn send_once(
                 .map_err(failed)?;
             return read_response(response, deadline, request.max_response_bytes);
         }
-        let ready = wasi::io::poll::poll(&[&pollable, &timer]);
-        if ready.contains(&1) && future.get().is_none() {
-            return Err(HttpError::Timeout);
-        }
+        remaining(deadline)?;
+        wasi::io::poll::poll(&[&pollable, &timer]);
     }
 }
 
