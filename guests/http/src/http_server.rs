@@ -45,6 +45,7 @@ pub const COMPONENT: ComponentDef = ComponentDef {
     create: || {
         Box::new(HttpServer {
             settings: Settings::default(),
+            replica: None,
         })
     },
 };
@@ -151,16 +152,20 @@ struct RequestMessage<'a> {
 /// as JSON) or base64 with `bodyEncoding: "base64"`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct ResponseMessage {
+struct ResponseMessage<'a> {
     status_code: i64,
     content_type: String,
     headers: Vec<Header>,
-    body: Value,
+    /// Kept as text: a string body is unescaped once, any other value sent as it is.
+    #[serde(borrow)]
+    body: Option<&'a RawValue>,
     body_encoding: String,
 }
 
 struct HttpServer {
     settings: Settings,
+    /// This replica's name (upstream's `podName`), asked once: it does not change.
+    replica: Option<String>,
 }
 
 fn decode_settings(settings: Option<&Value>) -> Result<Settings, Failure> {
@@ -538,13 +543,26 @@ impl Node for HttpServer {
     }
 
     fn on_http_request(&mut self, request: IncomingRequest) -> Result<OutgoingResponse, Failure> {
-        let message = request_message(&request)?;
+        let replica = self
+            .replica
+            .get_or_insert_with(|| node_info::identity().replica);
+        let message = request_message(&request, replica)?;
         let reply = output::output_text(REQUEST, &message)?.ok_or_else(|| {
             Failure::permanent(
                 "no response: nothing downstream of the request port sent a message to the response port",
             )
         })?;
         response_of(&reply)
+    }
+
+    /// The response is passed back as the text it came in: this runs once per request.
+    fn handle_text(&mut self, port: &str, payload: &str) -> Result<Option<String>, Failure> {
+        if port == RESPONSE {
+            return Ok(Some(payload.to_string()));
+        }
+        let payload = tinyhost_sdk::decode_text::<Value>("message", payload)?;
+        self.handle(port, payload)
+            .map(|reply| reply.map(|value| value.to_string()))
     }
 
     fn handle(&mut self, port: &str, payload: Value) -> Result<Option<Value>, Failure> {
@@ -620,7 +638,7 @@ fn scheme(request: &IncomingRequest) -> &str {
     "http"
 }
 
-fn request_message(request: &IncomingRequest) -> Result<String, Failure> {
+fn request_message(request: &IncomingRequest, replica: &str) -> Result<String, Failure> {
     let context: &RawValue = serde_json::from_str(&request.tag)
         .map_err(|e| Failure::permanent(format!("listener tag is not JSON: {e}")))?;
     let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -646,7 +664,6 @@ fn request_message(request: &IncomingRequest) -> Result<String, Failure> {
             Some("base64"),
         ),
     };
-    let identity = node_info::identity();
     let message = RequestMessage {
         context,
         request_uri: &request.uri,
@@ -657,7 +674,7 @@ fn request_message(request: &IncomingRequest) -> Result<String, Failure> {
         headers,
         body,
         scheme: scheme(request),
-        pod_name: &identity.replica,
+        pod_name: replica,
         path: &request.path,
         remote_addr: &request.remote_addr,
         route: &request.route,
@@ -686,16 +703,22 @@ fn response_of(reply: &str) -> Result<OutgoingResponse, Failure> {
             .filter(|c| (100..=599).contains(c))
             .ok_or_else(|| Failure::permanent(format!("invalid response: statusCode {code}")))?,
     };
-    let (body, json_body) = match message.body {
-        Value::Null => (Vec::new(), false),
-        Value::String(text) if message.body_encoding == "base64" => (
-            base64::engine::general_purpose::STANDARD
+    let raw = message.body.map(RawValue::get).unwrap_or("null");
+    let (body, json_body) = if raw == "null" {
+        (Vec::new(), false)
+    } else if raw.starts_with('"') {
+        let text: Cow<str> = serde_json::from_str(raw)
+            .map_err(|e| Failure::permanent(format!("invalid response: body: {e}")))?;
+        if message.body_encoding == "base64" {
+            let bytes = base64::engine::general_purpose::STANDARD
                 .decode(text.trim())
-                .map_err(|e| Failure::permanent(format!("invalid response: base64 body: {e}")))?,
-            false,
-        ),
-        Value::String(text) => (text.into_bytes(), false),
-        other => (other.to_string().into_bytes(), true),
+                .map_err(|e| Failure::permanent(format!("invalid response: base64 body: {e}")))?;
+            (bytes, false)
+        } else {
+            (text.into_owned().into_bytes(), false)
+        }
+    } else {
+        (raw.as_bytes().to_vec(), true)
     };
     // Upstream sets each header (the last value of a name wins), then the content type.
     let mut headers: Vec<(String, String)> = Vec::with_capacity(message.headers.len() + 1);
