@@ -73,8 +73,33 @@ for (const r of runs) {
   }
 }
 
-const measured = runs.filter((r) => !r.warmup);
 const rate = (r) => r.wrk_requests_per_second ?? r.wrk.requests / (r.wrk.duration_us / 1e6);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+// With several rounds, each engine and connection count is reported as the median of its
+// rounds (requests/s, p50 and p99 each on its own), with the range of requests/s.
+const groups = new Map();
+for (const r of runs.filter((r) => !r.warmup)) {
+  const key = `${r.engine}|${r.connections}`;
+  if (!groups.has(key)) groups.set(key, []);
+  groups.get(key).push(r);
+}
+const measured = [...groups.values()].map((rs) => ({
+  ...rs[0],
+  rounds: rs.length,
+  rps: median(rs.map(rate)),
+  rps_range: [Math.min(...rs.map(rate)), Math.max(...rs.map(rate))],
+  requests: rs.reduce((n, r) => n + r.wrk.requests, 0),
+  latency_us: Object.fromEntries(
+    Object.keys(rs[0].wrk.latency_us).map((k) => [k, median(rs.map((r) => r.wrk.latency_us[k]))]),
+  ),
+  peak_rss_bytes: Math.max(...rs.map((r) => r.peak_rss_bytes)),
+  non200: rs.reduce((n, r) => n + r.wrk.non200, 0),
+  errors: rs[0].wrk.errors,
+}));
 const baseline = (r) =>
   measured.find((b) => b.engine === "node-red" && b.connections === r.connections);
 const ratio = (a, b) => (a > 0 && b > 0 ? a / b : null);
@@ -91,18 +116,20 @@ const summary = {
       connections: r.connections,
       threads: r.threads,
       duration: r.duration,
-      requests: r.wrk.requests,
-      requests_per_second: rate(r),
-      latency_us: r.wrk.latency_us,
+      rounds: r.rounds,
+      requests: r.requests,
+      requests_per_second: r.rps,
+      requests_per_second_range: r.rps_range,
+      latency_us: r.latency_us,
       peak_rss_bytes: r.peak_rss_bytes,
       peak_rss_of: r.peak_rss_of,
-      non200: r.wrk.non200,
-      errors: r.wrk.errors,
+      non200: r.non200,
+      errors: r.errors,
       vs_node_red: b
         ? {
-            requests_per_second: ratio(rate(r), rate(b)),
-            p50: ratio(r.wrk.latency_us.p50, b.wrk.latency_us.p50),
-            p99: ratio(r.wrk.latency_us.p99, b.wrk.latency_us.p99),
+            requests_per_second: ratio(r.rps, b.rps),
+            p50: ratio(r.latency_us.p50, b.latency_us.p50),
+            p99: ratio(r.latency_us.p99, b.latency_us.p99),
             peak_rss: ratio(r.peak_rss_bytes, b.peak_rss_bytes),
           }
         : null,
@@ -128,12 +155,16 @@ const rows = order.flatMap((c) =>
     .filter((r) => r.connections === c)
     .sort((a, b) => (a.engine === "node-red" ? -1 : 0) - (b.engine === "node-red" ? -1 : 0)),
 );
+const ranged = rows.some((r) => r.rounds > 1);
 const table = [
-  ["engine", "connections", "requests/s", "p50", "p99", "peak RSS", "vs Node-RED"],
+  ["engine", "connections", "requests/s", ...(ranged ? ["range"] : []), "p50", "p99", "peak RSS", "vs Node-RED"],
   ...rows.map((r) => [
     r.label,
     String(r.connections),
     r.requests_per_second.toFixed(0),
+    ...(ranged
+      ? [r.requests_per_second_range.map((v) => v.toFixed(0)).join("–")]
+      : []),
     ms(r.latency_us.p50),
     ms(r.latency_us.p99),
     mib(r.peak_rss_bytes),

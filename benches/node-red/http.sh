@@ -17,7 +17,8 @@ root="$(cd "$here/../.." && pwd)"
 
 usage() {
     cat <<'EOF'
-usage: http.sh [--quick] [--duration D] [--warmup D] [--threads N] [--connections LIST] [--json]
+usage: http.sh [--quick] [--duration D] [--warmup D] [--threads N] [--connections LIST]
+               [--rounds N] [--json]
 
   --quick             1 s per run and 1 s of warm-up: checks that everything runs
   --duration D        length of each measured wrk run (env DURATION, default 10s)
@@ -26,6 +27,9 @@ usage: http.sh [--quick] [--duration D] [--warmup D] [--threads N] [--connection
   --threads N         wrk threads (env THREADS, default 2; never more than the connections)
   --connections LIST  connection counts, comma- or space-separated (env CONNECTIONS,
                       default "1 16 128")
+  --rounds N          measure both engines N times, alternating, and report the median
+                      of each figure with the range of requests/s (env ROUNDS, default 1);
+                      on a machine whose speed drifts, rounds keep the drift out of the ratio
   --json              print one JSON object instead of the table
 
 env TINYHOST=path: use this tinyhost binary instead of building it (cargo build --release)
@@ -37,18 +41,19 @@ duration="${DURATION:-10s}"
 warmup="${WARMUP:-}"
 threads="${THREADS:-2}"
 connections="${CONNECTIONS:-1 16 128}"
+rounds="${ROUNDS:-1}"
 json=0
 quick=0
 while (($# > 0)); do
     case "$1" in
     --quick) quick=1 ;;
     --json) json=1 ;;
-    --duration | --warmup | --threads | --connections)
+    --duration | --warmup | --threads | --connections | --rounds)
         (($# >= 2)) || die "$1 needs a value"
         declare "${1#--}=$2"
         shift
         ;;
-    --duration=* | --warmup=* | --threads=* | --connections=*)
+    --duration=* | --warmup=* | --threads=* | --connections=* | --rounds=*)
         name="${1%%=*}"
         declare "${name#--}=${1#*=}"
         ;;
@@ -72,6 +77,7 @@ warmup="${warmup:-5s}"
 [[ "$duration" =~ ^[1-9][0-9]*[smh]?$ ]] || die "the duration must look like 10s, 2m or 10, not '$duration'"
 [[ "$warmup" =~ ^[0-9]+[smh]?$ ]] || die "the warm-up must look like 5s, 0 or 1m, not '$warmup'"
 [[ "$threads" =~ ^[1-9][0-9]*$ ]] || die "the number of wrk threads must be a whole number above 0, not '$threads'"
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "the number of rounds must be a whole number above 0, not '$rounds'"
 read -r -a connection_counts <<<"${connections//,/ }"
 ((${#connection_counts[@]} > 0)) || die "no connection counts given"
 for c in "${connection_counts[@]}"; do
@@ -232,19 +238,20 @@ wrk_run() {
         "$engine" "$label" "$c" "$t" "$d" "$warm" "$peak" "$peak_of" "${rps:-null}" "$result" >"$file"
 }
 
-# measure ENGINE LABEL PID URL INDEX: the warm-up, then one run per connection count.
+# measure ENGINE LABEL PID URL INDEX ROUND: the warm-up (first round only), then one run
+# per connection count.
 measure() {
-    local engine="$1" label="$2" pid="$3" url="$4" index="$5" c i=0
+    local engine="$1" label="$2" pid="$3" url="$4" index="$5" round="$6" c i=0
     mkdir -p "$work/runs"
-    if [[ ! "$warmup" =~ ^0+[smh]?$ ]]; then
+    if ((round == 1)) && [[ ! "$warmup" =~ ^0+[smh]?$ ]]; then
         echo "$label: warm-up, $warmup at 16 connections ..." >&2
         wrk_run "$engine" "$label" "$pid" "$url" 16 "$warmup" 1 "$work/runs/$index-000-warmup.json"
     fi
     for c in "${connection_counts[@]}"; do
         i=$((i + 1))
-        echo "$label: $duration at $c connection(s) ..." >&2
+        echo "$label: $duration at $c connection(s) (round $round of $rounds) ..." >&2
         wrk_run "$engine" "$label" "$pid" "$url" "$c" "$duration" 0 \
-            "$work/runs/$index-$(printf %03d "$i")-c$c.json"
+            "$work/runs/$index-$(printf %03d "$round")-$(printf %03d "$i")-c$c.json"
     done
 }
 
@@ -258,11 +265,14 @@ node "$here/http-check.mjs" --same "Node-RED=$work/answer-node-red.json" \
     --same "tinyhost=$work/answer-tinyhost.json" || die "the answers differ; nothing was measured"
 
 load_before="$(loadavg)"
-# One server at a time: the other one waits idle, then is stopped.
-measure node-red "Node-RED $node_red_version" "$node_red_pid" "$node_red_url" 1
+# One server at a time, round after round: the other one waits idle; both are stopped at
+# the end.
+for ((round = 1; round <= rounds; round++)); do
+    measure node-red "Node-RED $node_red_version" "$node_red_pid" "$node_red_url" 1 "$round"
+    measure tinyhost "$tinyhost_version" "$tinyhost_pid" "$tinyhost_url" 2 "$round"
+done
 stop_server "$node_red_pid"
 node_red_pid=
-measure tinyhost "$tinyhost_version" "$tinyhost_pid" "$tinyhost_url" 2
 stop_server "$tinyhost_pid"
 tinyhost_pid=
 load_after="$(loadavg)"
@@ -270,7 +280,7 @@ load_after="$(loadavg)"
 cores="$(nproc 2>/dev/null || echo '?')"
 report=(node "$here/http-report.mjs" --runs "$work/runs"
     --meta "request=POST $path ($body)" --meta "duration=$duration" --meta "warmup=$warmup"
-    --meta "wrk_threads=$threads" --meta "cores=$cores" --meta "node_red=$node_red_version"
+    --meta "wrk_threads=$threads" --meta "rounds=$rounds" --meta "cores=$cores" --meta "node_red=$node_red_version"
     --meta "node=$(node --version)" --meta "tinyhost=$tinyhost_version"
     --meta "tinyhost_args=${tinyhost_args[*]}" --meta "load_before=$load_before"
     --meta "load_after=$load_after")
@@ -280,7 +290,7 @@ if ((json)); then
 fi
 echo
 echo "HTTP echo (POST $path, body '$body' → {method, uri, name, body, from} as JSON)"
-echo "wrk: $duration per run, up to $threads threads, after $warmup of warm-up; the server and wrk share the machine"
+echo "wrk: $duration per run, up to $threads threads, after $warmup of warm-up; $rounds round(s), medians; the server and wrk share the machine"
 echo "machine: $cores cores; load average (1/5/15 min) before $load_before, after $load_after"
 echo "answer: $(node -p 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).body' "$work/answer-tinyhost.json")"
 echo
