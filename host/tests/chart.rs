@@ -55,6 +55,7 @@ const OPERATOR_FLAGS: &[&str] = &[
     "cluster-domain",
     "http-service",
     "http-ingress",
+    "allow-outbound-http",
 ];
 
 /// Exactly the API access the operator needs on any object of a kind: (API group,
@@ -1059,6 +1060,24 @@ fn pod_runs_non_root_with_a_read_only_root_and_writable_cache_and_tmp() {
             mount.name
         );
     }
+}
+
+#[test]
+fn outbound_http_hosts_are_passed_one_flag_each_and_none_by_default() {
+    let Some(m) = Install::new().manifests() else {
+        return;
+    };
+    assert!(m.flag("allow-outbound-http").is_empty());
+    let Some(m) = Install::new()
+        .set("allowOutboundHttp", json!(["api.example.com", "*.internal:8080"]))
+        .manifests()
+    else {
+        return;
+    };
+    assert_eq!(
+        m.flag("allow-outbound-http"),
+        ["api.example.com", "*.internal:8080"]
+    );
 }
 
 #[test]
