@@ -1069,7 +1069,10 @@ fn outbound_http_hosts_are_passed_one_flag_each_and_none_by_default() {
     };
     assert!(m.flag("allow-outbound-http").is_empty());
     let Some(m) = Install::new()
-        .set("allowOutboundHttp", json!(["api.example.com", "*.internal:8080"]))
+        .set(
+            "allowOutboundHttp",
+            json!(["api.example.com", "*.internal:8080"]),
+        )
         .manifests()
     else {
         return;

@@ -752,23 +752,6 @@ async fn one_leader_among_replicas_and_failover_when_it_stops() {
     three.shutdown().await;
 }
 
-/// `GET path` over plain HTTP/1.1: the status code and body, or `None` if nothing answers.
-async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.ok()?;
-    let code = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())?;
-    Some((code, body))
-}
-
 #[tokio::test]
 async fn the_binary_runs_the_hello_flow_from_the_cluster_with_upstream_flags() {
     let fake = FakeApiServer::start().await.expect("fake API server");
@@ -831,7 +814,7 @@ async fn the_binary_runs_the_hello_flow_from_the_cluster_with_upstream_flags() {
 
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        match http_get(health, "/readyz").await {
+        match support::http::get_status_and_body(health, "/readyz").await {
             Some((200, _)) => break,
             other => {
                 assert!(
@@ -842,7 +825,12 @@ async fn the_binary_runs_the_hello_flow_from_the_cluster_with_upstream_flags() {
             }
         }
     }
-    assert_eq!(http_get(health, "/healthz").await.map(|r| r.0), Some(200));
+    assert_eq!(
+        support::http::get_status_and_body(health, "/healthz")
+            .await
+            .map(|r| r.0),
+        Some(200)
+    );
     for name in &names {
         let status = reported_status(&fake, name).await;
         assert_eq!(status["status"], "OK", "{name}: {status}");
@@ -865,7 +853,9 @@ async fn the_binary_runs_the_hello_flow_from_the_cluster_with_upstream_flags() {
         .await
         .unwrap_or_else(|| panic!("signal {signal} taken"));
     }
-    let (code, body) = http_get(metrics, "/metrics").await.expect("metrics answer");
+    let (code, body) = support::http::get_status_and_body(metrics, "/metrics")
+        .await
+        .expect("metrics answer");
     assert_eq!(code, 200);
     assert!(body.contains("tinyhost_leader 1"), "{body}");
     assert!(body.contains("tinyhost_nodes"), "{body}");

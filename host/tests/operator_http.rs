@@ -221,24 +221,6 @@ async fn reported_addresses(fake: &FakeApiServer) -> Vec<String> {
     })
 }
 
-/// `GET path` over plain HTTP/1.1: the status code and body, or `None` if nothing answers.
-async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .ok()?;
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: echo.example.com\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.ok()?;
-    let code = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())?;
-    Some((code, body))
-}
-
 #[tokio::test]
 async fn a_server_is_published_on_the_service_and_the_ingress_until_its_node_is_deleted() {
     let fake = FakeApiServer::start().await.expect("fake API server");
@@ -304,7 +286,7 @@ async fn a_server_is_published_on_the_service_and_the_ingress_until_its_node_is_
         ])
     );
 
-    let (code, body) = http_get(port, "/hello?name=Ada")
+    let (code, body) = support::http::get_status_and_body(port, "/hello?name=Ada")
         .await
         .expect("the server answers");
     assert_eq!(code, 200, "{body}");
@@ -332,7 +314,11 @@ async fn a_server_is_published_on_the_service_and_the_ingress_until_its_node_is_
     let ing = ingress(&fake);
     assert_eq!(ing["spec"]["rules"], json!([{"host": PLACEHOLDER}]));
     assert!(list(&ing["spec"]["tls"]).is_empty(), "{ing}");
-    assert_eq!(http_get(port, "/").await, None, "the listener is closed");
+    assert_eq!(
+        support::http::get_status_and_body(port, "/").await,
+        None,
+        "the listener is closed"
+    );
     op.shutdown().await;
 }
 
@@ -356,7 +342,13 @@ async fn without_an_ingress_the_service_address_is_reported() {
             .iter()
             .any(|p| p["port"] == i64::from(port))
     );
-    assert_eq!(http_get(port, "/").await.map(|r| r.0), Some(200), "served");
+    assert_eq!(
+        support::http::get_status_and_body(port, "/")
+            .await
+            .map(|r| r.0),
+        Some(200),
+        "served"
+    );
     op.shutdown().await;
 }
 
@@ -417,6 +409,11 @@ async fn ready_only_once_the_nodes_are_applied_and_a_recorded_server_listens() {
         "{}",
         service(&fake)
     );
-    assert_eq!(http_get(port, "/").await.map(|r| r.0), Some(200));
+    assert_eq!(
+        support::http::get_status_and_body(port, "/")
+            .await
+            .map(|r| r.0),
+        Some(200)
+    );
     op.shutdown().await;
 }

@@ -316,6 +316,22 @@ pub fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Respo
         .expect("a valid response")
 }
 
+/// `GET path` on loopback `port` over a plain HTTP/1.1 connection that closes after the
+/// answer: the status code and the body, or `None` when nothing answers.
+pub async fn get_status_and_body(port: u16, path: &str) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    let code = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())?;
+    Some((code, body))
+}
+
 /// The `.tinyhost/state` folder of a flow folder.
 pub fn state_dir(dir: &Path) -> PathBuf {
     dir.join(".tinyhost").join("state")
