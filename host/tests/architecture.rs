@@ -59,6 +59,8 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("testing/fake-apiserver", &[]),
+    ("testing/go-bin", &[]),
+    ("testing/control-plane", &["tinyhost-go-bin"]),
 ];
 
 /// The workspace crates named in the `[dependencies]` table of `manifest` (not dev- or

@@ -56,7 +56,7 @@ fn shows(payload: &'static str) -> impl Fn(&Value) -> bool {
 const GO_NODE: &str = r#"
 apiVersion: operator.tinysystems.io/v1alpha1
 kind: TinyNode
-metadata: {name: 00000008.common-module.wasm_eval-slow}
+metadata: {name: 00000008.common-module.wasm-eval-slow}
 spec:
   module: common-module
   component: wasm_eval

@@ -306,10 +306,38 @@ where
             e.into_inner().to_string(),
         )
     })?;
-    if envelope.metadata.name.trim().is_empty() {
-        return Err((Some("metadata.name".into()), "must not be empty".into()));
-    }
+    object_name_problem(&envelope.metadata.name).map_or(Ok(()), |problem| {
+        Err((Some("metadata.name".into()), problem))
+    })?;
     Ok(T::from(envelope))
+}
+
+/// Why `name` cannot be a Kubernetes object name (a lowercase RFC 1123 subdomain), if it
+/// cannot: a flow that runs locally must also apply to a cluster, so the local loader
+/// refuses what the API server would.
+pub fn object_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if name.len() > 253 {
+        return Some(format!("`{name}` is longer than 253 characters"));
+    }
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if name.split('.').all(label_ok) {
+        return None;
+    }
+    Some(format!(
+        "`{name}` is not a Kubernetes object name: lower-case letters, digits, `-` and `.` only, \
+         each dot-separated part starting and ending with a letter or digit (component names \
+         are sanitised in node names: `wasm_eval` is written `wasm-eval`)"
+    ))
 }
 
 #[doc(hidden)]
@@ -393,6 +421,33 @@ mod tests {
             "c".repeat(47)
         );
         assert_eq!(sanitize_name("ünï"), "n");
+    }
+
+    #[test]
+    fn object_names_follow_the_api_servers_rule() {
+        for good in ["00000001.common-module.wasm-eval-sum", "a", "a.b-c.9"] {
+            assert_eq!(object_name_problem(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "00000001.common-module.wasm_eval-sum",
+            "Upper.case",
+            "-lead",
+            "trail-",
+            "a..b",
+            "node:port",
+        ] {
+            assert!(object_name_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(object_name_problem(&"a".repeat(254)).is_some());
+        let text = "apiVersion: operator.tinysystems.io/v1alpha1\nkind: TinyNode\nmetadata: {name: 00000001.common-module.wasm_eval-x}\nspec: {module: common-module, component: wasm_eval}\n";
+        let err = parse_file(Path::new("f.yaml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("metadata.name") && err.contains("wasm-eval"),
+            "{err}"
+        );
     }
 
     #[test]

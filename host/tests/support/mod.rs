@@ -4,6 +4,7 @@
 //! shared by all tests so the built-ins compile once.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod http;
 pub mod json_lines;
 
