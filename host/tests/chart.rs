@@ -1,24 +1,21 @@
-//! The Helm chart (`charts/tinyhost`): rendered the way `helm template` renders it and
-//! checked against the Kubernetes API types and the operator's process interface.
+//! The Helm chart (`charts/tinyhost`), rendered by real `helm` and checked against the
+//! Kubernetes API types and the operator's process interface, linted by `helm lint`, and
+//! installed into a real API server, which must accept every object it renders.
 //!
-//! No helm binary is used. Helm's template engine is Go's `text/template` plus Sprig and
-//! a few functions of its own; `host/tests/chart/render` is a small Go program (standard
-//! library only) that provides exactly the functions the chart uses, with Helm's
-//! semantics, so a function it lacks is a parse error rather than a silent difference.
-//! This file merges the values as Helm does, renders, parses every document and
-//! deserialises it into its `k8s_openapi` type; re-serialising the typed object and
-//! comparing it with the rendered one finds misspelled or unknown fields (which
-//! `k8s_openapi` would otherwise ignore). Go comes from `toolchain/tests/support`
-//! (installed on demand); without it the tests that render print why and return.
+//! Real helm, not an emulation of its template engine and value merging: what users run
+//! is helm, so only helm's output shows what they get. It is built from its Go module by
+//! `tinyhost-control-plane`, like the test cluster's servers; when it cannot be built the
+//! tests fail with the reason. Each rendered document is deserialised into its
+//! `k8s_openapi` type and serialised again: comparing the two finds misspelled or unknown
+//! fields (which `k8s_openapi` ignores) without a cluster, and the one cluster test leaves
+//! the last word to the API server's own validation.
 
-#[path = "../../toolchain/tests/support/mod.rs"]
-mod toolchain_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::process::{Command, Output};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
@@ -31,7 +28,8 @@ use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+
+use support::cluster::{control_plane, get_json, kubectl_ok};
 
 const MODULE: &str = "common-module";
 const RELEASE: &str = "common";
@@ -121,7 +119,7 @@ fn object_rules(m: &Manifests) -> Vec<(String, String, Vec<String>, Vec<String>)
 }
 
 fn repo_root() -> PathBuf {
-    toolchain_support::workspace_root()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn chart_dir() -> PathBuf {
@@ -138,120 +136,48 @@ fn yaml_file(path: &Path) -> Value {
 }
 
 // ---------------------------------------------------------------------------------------
-// The renderer
+// helm
 
-/// The renderer's source folder.
-fn renderer_source() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/chart/render")
+/// The `helm` binary; a test that needs it fails when it cannot be built.
+fn helm_binary() -> PathBuf {
+    tinyhost_control_plane::tools()
+        .unwrap_or_else(|e| panic!("helm is needed to render the chart: {e}"))
+        .helm()
 }
 
-/// The built renderer, cached under the target directory by the hash of its source, or
-/// `None` (printing why) when no Go toolchain can be had. A failing build is a test failure.
-fn renderer() -> Option<&'static Path> {
-    static RENDERER: OnceLock<Option<PathBuf>> = OnceLock::new();
-    RENDERER
-        .get_or_init(|| {
-            let Some(go) = toolchain_support::go_binary() else {
-                eprintln!("skipping: no Go toolchain to build the chart renderer");
-                return None;
-            };
-            Some(build_renderer(&go))
-        })
-        .as_deref()
-}
-
-fn build_renderer(go: &Path) -> PathBuf {
-    let source = renderer_source();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&source)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", source.display()))
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.is_file())
-        .collect();
-    files.sort();
-    let mut hash = Sha256::new();
-    for file in &files {
-        hash.update(file.file_name().unwrap_or_default().as_encoded_bytes());
-        hash.update([0]);
-        hash.update(read(file).as_bytes());
-        hash.update([0]);
-    }
-    let key = hex::encode(&hash.finalize()[..8]);
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("chart-render");
-    let binary = base.join(&key).join("chart-render");
-    if binary.is_file() {
-        return binary;
-    }
-    let dir = base.join(&key);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
-    let partial = dir.join(format!("chart-render.partial-{}", std::process::id()));
-    let output = Command::new(go)
-        .current_dir(&source)
-        .args(["build", "-trimpath", "-o"])
-        .arg(&partial)
-        .arg(".")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off")
-        .env("GOFLAGS", "")
-        .env("GOWORK", "off")
-        .env("GO111MODULE", "on")
-        .env("GOTELEMETRY", "off")
-        .env("CGO_ENABLED", "0")
-        .env("GOCACHE", base.join("go-build"))
-        .env("GOPATH", base.join("gopath"))
-        .env_remove("GOOS")
-        .env_remove("GOARCH")
-        .env_remove("GOROOT")
+/// Runs `helm ARGS` with no cluster and its homes in a fresh temporary folder, so that
+/// neither the user's helm configuration nor their kubeconfig plays a part.
+fn offline_helm(args: &[OsString]) -> Output {
+    let homes = tempfile::tempdir().expect("a temporary folder for helm's homes");
+    let home = |name: &str| homes.path().join(name);
+    Command::new(helm_binary())
+        .args(args)
+        .env("HELM_CACHE_HOME", home("cache"))
+        .env("HELM_CONFIG_HOME", home("config"))
+        .env("HELM_DATA_HOME", home("data"))
+        .env("KUBECONFIG", home("kubeconfig"))
+        .env_remove("HELM_NAMESPACE")
+        .env_remove("HELM_KUBECONTEXT")
+        .env_remove("HELM_DEBUG")
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", go.display()));
-    assert!(
-        output.status.success(),
-        "building the chart renderer failed:\n{}",
+        .unwrap_or_else(|e| panic!("cannot run helm: {e}"))
+}
+
+/// helm's two output streams, for failure messages.
+fn both_streams(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
-    );
-    std::fs::rename(&partial, &binary)
-        .unwrap_or_else(|e| panic!("moving the renderer into place: {e}"));
-    binary
+    )
 }
 
-// ---------------------------------------------------------------------------------------
-// Values, as Helm merges them
-
-/// Helm's coalescing of values: maps merge key by key, anything else replaces, and a null
-/// removes the key.
-fn coalesce(base: &mut Value, overlay: Value) {
-    match (base, overlay) {
-        (Value::Object(base), Value::Object(overlay)) => {
-            for (key, value) in overlay {
-                if value.is_null() {
-                    base.remove(&key);
-                } else if let Some(slot) = base.get_mut(&key)
-                    && slot.is_object()
-                    && value.is_object()
-                {
-                    coalesce(slot, value);
-                } else {
-                    base.insert(key, value);
-                }
-            }
-        }
-        (base, overlay) => *base = overlay,
-    }
-}
-
-/// `--set path=value` as an overlay: `a.b` is `{"a": {"b": value}}`.
-fn at_path(path: &str, value: Value) -> Value {
-    path.rsplit('.')
-        .fold(value, |inner, key| json!({ key: inner }))
-}
-
-/// One `helm template` invocation: a chart, a release and value overrides.
-#[derive(Clone)]
+/// One release of the chart: a release name, a namespace and value overrides.
 struct Install {
-    chart: PathBuf,
     release: String,
     namespace: String,
-    overrides: Value,
+    /// `(path, value)` in order, as `--set-json path=value` (later ones win, maps merge).
+    overrides: Vec<(String, Value)>,
 }
 
 impl Install {
@@ -262,15 +188,14 @@ impl Install {
 
     fn without_module() -> Self {
         Install {
-            chart: chart_dir(),
             release: RELEASE.to_string(),
             namespace: NAMESPACE.to_string(),
-            overrides: json!({}),
+            overrides: Vec::new(),
         }
     }
 
     fn set(mut self, path: &str, value: Value) -> Self {
-        coalesce(&mut self.overrides, at_path(path, value));
+        self.overrides.push((path.to_string(), value));
         self
     }
 
@@ -280,68 +205,57 @@ impl Install {
         self
     }
 
-    fn chart(mut self, dir: &Path) -> Self {
-        self.chart = dir.to_path_buf();
-        self
+    /// `COMMAND RELEASE CHART --namespace NS --set-json PATH=JSON ...`.
+    fn args(&self, command: &str) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            command.into(),
+            self.release.clone().into(),
+            chart_dir().into(),
+            "--namespace".into(),
+            self.namespace.clone().into(),
+        ];
+        for (path, value) in &self.overrides {
+            args.push("--set-json".into());
+            args.push(format!("{path}={value}").into());
+        }
+        args
     }
 
-    /// The renderer's input: Chart.yaml, the merged values and the release.
-    fn input(&self) -> Value {
-        let mut values = yaml_file(&self.chart.join("values.yaml"));
-        coalesce(&mut values, self.overrides.clone());
-        json!({
-            "chart": yaml_file(&self.chart.join("Chart.yaml")),
-            "values": values,
-            "release": {"name": self.release, "namespace": self.namespace, "revision": 1, "isUpgrade": false},
-        })
-    }
-
-    /// The rendered manifests (or NOTES.txt), or the render error as Helm words it;
-    /// `None` when there is no renderer.
-    fn run(&self, notes: bool) -> Option<Result<String, String>> {
-        let renderer = renderer()?;
-        let mut child = Command::new(renderer)
-            .arg("-chart")
-            .arg(&self.chart)
-            .args(["-input", "-"])
-            .args(notes.then_some("-notes"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", renderer.display()));
-        let input = serde_json::to_vec(&self.input()).expect("the input serialises");
-        child
-            .stdin
-            .take()
-            .expect("stdin is piped")
-            .write_all(&input)
-            .expect("writing the renderer's input");
-        let output = child.wait_with_output().expect("the renderer finishes");
-        Some(if output.status.success() {
-            Ok(String::from_utf8(output.stdout).expect("UTF-8 output"))
+    /// `helm template`: the rendered manifests, or helm's error message.
+    fn render(&self) -> Result<String, String> {
+        let output = offline_helm(&self.args("template"));
+        if output.status.success() {
+            Ok(String::from_utf8(output.stdout).expect("helm prints UTF-8"))
         } else {
-            Err(String::from_utf8_lossy(&output.stderr).trim().to_string())
-        })
+            Err(both_streams(&output).trim().to_string())
+        }
     }
 
-    fn render(&self) -> Option<Result<String, String>> {
-        self.run(false)
-    }
-
-    fn notes(&self) -> Option<String> {
-        Some(
-            self.run(true)?
-                .unwrap_or_else(|e| panic!("NOTES.txt does not render: {e}")),
-        )
+    /// The rendered NOTES.txt, which `helm template` leaves out: a client-side dry run of
+    /// `helm install` (no cluster either) reports it with the release.
+    fn notes(&self) -> String {
+        let mut args = self.args("install");
+        args.extend(["--dry-run=client", "--output=json"].map(OsString::from));
+        let output = offline_helm(&args);
+        assert!(
+            output.status.success(),
+            "NOTES.txt does not render: {}",
+            both_streams(&output)
+        );
+        let release: Value =
+            serde_json::from_slice(&output.stdout).expect("helm prints the release as JSON");
+        release["info"]["notes"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the release has no notes: {release}"))
+            .to_string()
     }
 
     /// Renders and checks every document (see [`Manifests::parse`]).
-    fn manifests(&self) -> Option<Manifests> {
+    fn manifests(&self) -> Manifests {
         let text = self
-            .render()?
+            .render()
             .unwrap_or_else(|e| panic!("the chart does not render: {e}"));
-        Some(Manifests::parse(&text, &self.namespace))
+        Manifests::parse(&text, &self.namespace)
     }
 }
 
@@ -604,115 +518,54 @@ fn check_labels(labels: &Value, what: &str) {
     }
 }
 
-/// Semantic Versioning 2.0.0, as Helm requires of a chart version.
-fn is_semver(version: &str) -> bool {
-    let (core, build) = match version.split_once('+') {
-        Some((core, build)) => (core, Some(build)),
-        None => (version, None),
-    };
-    let (core, pre) = match core.split_once('-') {
-        Some((core, pre)) => (core, Some(pre)),
-        None => (core, None),
-    };
-    let numeric = |part: &str| {
-        !part.is_empty()
-            && part.bytes().all(|b| b.is_ascii_digit())
-            && (part == "0" || !part.starts_with('0'))
-    };
-    let identifiers = |ids: Option<&str>| {
-        ids.is_none_or(|ids| {
-            ids.split('.').all(|id| {
-                !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            })
-        })
-    };
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts.iter().all(|part| numeric(part))
-        && identifiers(pre)
-        && identifiers(build)
-}
-
 // ---------------------------------------------------------------------------------------
-// Lint: what `helm lint` checks that can be checked here
+// The chart's files
 
-/// Chart.yaml's fields (apiVersion v2); an unknown field is an error.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[allow(dead_code)] // read through Debug and assertions only in part
-struct ChartYaml {
-    api_version: String,
-    name: String,
-    version: String,
-    kube_version: Option<String>,
-    description: Option<String>,
-    #[serde(rename = "type")]
-    type_: Option<String>,
-    keywords: Option<Vec<String>>,
-    home: Option<String>,
-    sources: Option<Vec<String>>,
-    dependencies: Option<Vec<Value>>,
-    maintainers: Option<Vec<Value>>,
-    icon: Option<String>,
-    app_version: Option<String>,
-    deprecated: Option<bool>,
-    annotations: Option<BTreeMap<String, String>>,
+#[test]
+fn helm_lint_passes_with_the_default_values_and_strictly_with_a_module_name() {
+    let chart = OsString::from(chart_dir());
+    let runs: [Vec<OsString>; 2] = [
+        vec!["lint".into(), chart.clone()],
+        vec![
+            "lint".into(),
+            "--strict".into(),
+            chart,
+            "--set".into(),
+            format!("module.name={MODULE}").into(),
+        ],
+    ];
+    for args in runs {
+        let output = offline_helm(&args);
+        assert!(
+            output.status.success(),
+            "helm {args:?} failed:\n{}",
+            both_streams(&output)
+        );
+    }
 }
 
 #[test]
-fn chart_yaml_has_helms_required_fields_and_the_crate_version() {
-    let path = chart_dir().join("Chart.yaml");
-    let chart: ChartYaml =
-        serde_norway::from_str(&read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(chart.api_version, "v2");
-    assert_eq!(chart.name, "tinyhost", "the name matches the chart folder");
-    assert!(
-        is_semver(&chart.version),
-        "version {:?} is not SemVer 2",
-        chart.version
-    );
-    assert_eq!(chart.type_.as_deref(), Some("application"));
-    assert!(
-        chart
-            .description
-            .as_deref()
-            .is_some_and(|d| !d.trim().is_empty())
-    );
+fn chart_yaml_names_the_chart_and_the_crate_version() {
+    let chart = yaml_file(&chart_dir().join("Chart.yaml"));
     assert_eq!(
-        chart.app_version.as_deref(),
-        Some(env!("CARGO_PKG_VERSION")),
+        chart["name"], "tinyhost",
+        "the name matches the chart folder"
+    );
+    assert_eq!(chart["type"], "application");
+    assert_eq!(
+        chart["appVersion"],
+        env!("CARGO_PKG_VERSION"),
         "Chart.yaml appVersion is the tinyhost version"
     );
 }
 
 #[test]
-fn the_semver_check_rejects_what_helm_rejects() {
-    for good in ["0.1.0", "1.2.3-rc.1", "1.2.3+build.5", "10.20.30-alpha-1"] {
-        assert!(is_semver(good), "{good}");
-    }
-    for bad in ["0.1", "v0.1.0", "01.2.3", "1.2.3-", "1.2.3+", "1.2.x", ""] {
-        assert!(!is_semver(bad), "{bad}");
-    }
-}
-
-#[test]
-fn values_yaml_is_a_map_and_every_value_is_used_by_a_template() {
+fn every_value_in_values_yaml_is_used_by_a_template() {
     let values = yaml_file(&chart_dir().join("values.yaml"));
-    assert!(values.is_object(), "values.yaml is a map");
     let templates_dir = chart_dir().join("templates");
     let mut templates = String::new();
     for entry in std::fs::read_dir(&templates_dir).expect("templates/ exists") {
-        let path = entry.expect("a directory entry").path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        assert!(
-            name.ends_with(".yaml") || name.ends_with(".tpl") || name == "NOTES.txt",
-            "templates/{name}: unexpected file"
-        );
-        templates.push_str(&read(&path));
+        templates.push_str(&read(&entry.expect("a directory entry").path()));
     }
     // A path is used when `.Values.<path>` or `.Values.<ancestor>` appears as a whole
     // reference (not followed by a further `.field`).
@@ -778,9 +631,7 @@ fn chart_crds_are_the_generated_crds() {
 
 #[test]
 fn every_template_renders_into_valid_objects_and_notes_render() {
-    let Some(manifests) = Install::new().manifests() else {
-        return;
-    };
+    let manifests = Install::new().manifests();
     let kinds: BTreeSet<&str> = manifests
         .docs
         .iter()
@@ -796,9 +647,7 @@ fn every_template_renders_into_valid_objects_and_notes_render() {
             "ServiceAccount"
         ])
     );
-    let Some(notes) = Install::new().notes() else {
-        return;
-    };
+    let notes = Install::new().notes();
     assert!(notes.contains(MODULE), "{notes}");
     assert!(
         notes.contains("common-tinyhost.tinysystems.svc.cluster.local:8483"),
@@ -810,9 +659,7 @@ fn every_template_renders_into_valid_objects_and_notes_render() {
 fn a_long_release_name_still_gives_valid_names_and_labels() {
     // Helm allows release names of up to 53 characters.
     let release = "a-rather-long-release-name-for-the-tinyhost-operator";
-    let Some(manifests) = Install::new().release(release, "flows").manifests() else {
-        return;
-    };
+    let manifests = Install::new().release(release, "flows").manifests();
     for doc in &manifests.docs {
         let name = doc["metadata"]["name"].as_str().unwrap_or_default();
         assert!(name.len() <= 63 && name.starts_with(release), "{name}");
@@ -824,9 +671,7 @@ fn a_long_release_name_still_gives_valid_names_and_labels() {
 
 #[test]
 fn deployment_runs_the_operator_with_the_contract_flags() {
-    let Some(m) = Install::new().manifests() else {
-        return;
-    };
+    let m = Install::new().manifests();
     let args = m.args();
     assert_eq!(
         args.first().map(String::as_str),
@@ -881,7 +726,7 @@ fn deployment_runs_the_operator_with_the_contract_flags() {
 
 #[test]
 fn version_image_and_ports_follow_the_values() {
-    let Some(m) = Install::new()
+    let m = Install::new()
         .set("module.version", json!("v1.2.3"))
         .set("image.repository", json!("registry.example/tinyhost"))
         .set("image.tag", json!("1.2.3"))
@@ -892,10 +737,7 @@ fn version_image_and_ports_follow_the_values() {
         )
         .set("clusterDomain", json!("corp.internal"))
         .set("logLevel", json!("warn,tinyhost=debug"))
-        .manifests()
-    else {
-        return;
-    };
+        .manifests();
     assert_eq!(m.only_flag("version"), "1.2.3", "no leading v");
     assert_eq!(m.only_flag("image"), "registry.example/tinyhost:1.2.3");
     assert_eq!(
@@ -928,9 +770,7 @@ fn version_image_and_ports_follow_the_values() {
 
 #[test]
 fn probes_hit_healthz_and_readyz_on_the_health_port() {
-    let Some(m) = Install::new().manifests() else {
-        return;
-    };
+    let m = Install::new().manifests();
     let health: i32 = m
         .only_flag("health-probe-bind-address")
         .trim_start_matches(':')
@@ -956,9 +796,7 @@ fn probes_hit_healthz_and_readyz_on_the_health_port() {
 
 #[test]
 fn container_ports_match_the_bind_flags() {
-    let Some(m) = Install::new().manifests() else {
-        return;
-    };
+    let m = Install::new().manifests();
     for (name, flag) in [
         ("grpc", "grpc-server-bind-address"),
         ("metrics", "metrics-bind-address"),
@@ -981,12 +819,9 @@ fn container_ports_match_the_bind_flags() {
 
 #[test]
 fn metrics_can_be_turned_off() {
-    let Some(m) = Install::new()
+    let m = Install::new()
         .set("metrics.enabled", json!(false))
-        .manifests()
-    else {
-        return;
-    };
+        .manifests();
     assert_eq!(m.only_flag("metrics-bind-address"), "0");
     assert_eq!(m.container_port("metrics"), None);
     let ports = m
@@ -1000,9 +835,7 @@ fn metrics_can_be_turned_off() {
 
 #[test]
 fn pod_runs_non_root_with_a_read_only_root_and_writable_cache_and_tmp() {
-    let Some(m) = Install::new().manifests() else {
-        return;
-    };
+    let m = Install::new().manifests();
     let pod = m
         .pod()
         .security_context
@@ -1064,19 +897,14 @@ fn pod_runs_non_root_with_a_read_only_root_and_writable_cache_and_tmp() {
 
 #[test]
 fn outbound_http_hosts_are_passed_one_flag_each_and_none_by_default() {
-    let Some(m) = Install::new().manifests() else {
-        return;
-    };
+    let m = Install::new().manifests();
     assert!(m.flag("allow-outbound-http").is_empty());
-    let Some(m) = Install::new()
+    let m = Install::new()
         .set(
             "allowOutboundHttp",
             json!(["api.example.com", "*.internal:8080"]),
         )
-        .manifests()
-    else {
-        return;
-    };
+        .manifests();
     assert_eq!(
         m.flag("allow-outbound-http"),
         ["api.example.com", "*.internal:8080"]
@@ -1085,16 +913,13 @@ fn outbound_http_hosts_are_passed_one_flag_each_and_none_by_default() {
 
 #[test]
 fn components_config_map_is_mounted_read_only_and_passed_as_components() {
-    let Some(m) = Install::new()
+    let m = Install::new()
         .set(
             "components",
             json!(["/opt/components/greeter.wasm", "/opt/more"]),
         )
         .set("componentsConfigMap", json!("my-components"))
-        .manifests()
-    else {
-        return;
-    };
+        .manifests();
     let mount = m.mount("components");
     assert_eq!(mount.read_only, Some(true));
     assert_eq!(
@@ -1111,12 +936,9 @@ fn components_config_map_is_mounted_read_only_and_passed_as_components() {
         .as_ref()
         .expect("a ConfigMap volume");
     assert_eq!(config_map.name, "my-components");
-    let Some(notes) = Install::new()
+    let notes = Install::new()
         .set("componentsConfigMap", json!("my-components"))
-        .notes()
-    else {
-        return;
-    };
+        .notes();
     assert!(notes.contains("my-components"), "{notes}");
 }
 
@@ -1131,7 +953,7 @@ fn user_blocks_render_as_the_objects_given() {
         "nodeSelectorTerms": [{"matchExpressions": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64", "arm64"]}]}]}}});
     // Strings YAML could read as something else must stay strings.
     let annotations = json!({"prometheus.io/scrape": "true", "a": "on", "b": "0123", "c": "null", "d": "yes: no"});
-    let Some(m) = Install::new()
+    let m = Install::new()
         .set("extraEnv", env.clone())
         .set("extraArgs", json!(["--identity=pinned"]))
         .set(
@@ -1159,10 +981,7 @@ fn user_blocks_render_as_the_objects_given() {
             json!({"example.com/role": "flows"}),
         )
         .set("service.annotations", annotations.clone())
-        .manifests()
-    else {
-        return;
-    };
+        .manifests();
     let pod = m.pod();
     let env_vars = m.container().env.as_deref().unwrap_or_default();
     assert_eq!(json!(env_vars[env_vars.len() - 2..]), env);
@@ -1224,9 +1043,7 @@ fn user_blocks_render_as_the_objects_given() {
 
 #[test]
 fn role_grants_exactly_what_the_operator_uses_and_nothing_cluster_wide() {
-    let Some(m) = Install::new().manifests() else {
-        return;
-    };
+    let m = Install::new().manifests();
     assert_role_grants_exactly_what_the_operator_uses(&m);
     for doc in &m.docs {
         let kind = doc["kind"].as_str().unwrap_or_default();
@@ -1279,9 +1096,7 @@ fn assert_role_grants_exactly_what_the_operator_uses(m: &Manifests) {
 
 #[test]
 fn role_binding_binds_the_deployments_service_account_to_the_role() {
-    let Some(m) = Install::new().manifests() else {
-        return;
-    };
+    let m = Install::new().manifests();
     let account = m.service_account.as_ref().expect("a ServiceAccount");
     let account_name = account.metadata.name.as_deref().expect("named");
     assert_eq!(m.pod().service_account_name.as_deref(), Some(account_name));
@@ -1301,25 +1116,20 @@ fn role_binding_binds_the_deployments_service_account_to_the_role() {
 
 #[test]
 fn an_existing_service_account_can_be_used_without_rbac_objects() {
-    let Some(m) = Install::new()
+    let m = Install::new()
         .set(
             "serviceAccount",
             json!({"create": false, "name": "platform"}),
         )
         .set("rbac.create", json!(false))
-        .manifests()
-    else {
-        return;
-    };
+        .manifests();
     assert!(m.service_account.is_none() && m.role.is_none() && m.role_binding.is_none());
     assert_eq!(m.pod().service_account_name.as_deref(), Some("platform"));
 }
 
 #[test]
 fn service_selects_the_pods_and_exposes_grpc_and_metrics() {
-    let Some(m) = Install::new().manifests() else {
-        return;
-    };
+    let m = Install::new().manifests();
     let spec = m.service.spec.as_ref().expect("a Service spec");
     assert_eq!(spec.type_.as_deref(), Some("ClusterIP"));
     let selector = spec.selector.clone().expect("a selector");
@@ -1363,16 +1173,12 @@ fn service_selects_the_pods_and_exposes_grpc_and_metrics() {
 
 #[test]
 fn http_servers_are_published_on_the_service_and_there_is_no_ingress_by_default() {
-    let Some(m) = Install::new().manifests() else {
-        return;
-    };
+    let m = Install::new().manifests();
     let service = m.service.metadata.name.as_deref().expect("a Service name");
     assert_eq!(m.only_flag("http-service"), service);
     assert!(m.flag("http-ingress").is_empty(), "{:?}", m.args());
     assert!(m.ingress.is_none());
-    let Some(notes) = Install::new().notes() else {
-        return;
-    };
+    let notes = Install::new().notes();
     assert!(notes.contains(&format!("the Service {service}")), "{notes}");
 }
 
@@ -1387,9 +1193,7 @@ fn an_enabled_ingress_is_valid_passed_to_the_operator_and_granted_by_name() {
         "ingress",
         json!({"enabled": true, "className": "nginx", "annotations": annotations, "tls": tls}),
     );
-    let Some(m) = install.manifests() else {
-        return;
-    };
+    let m = install.manifests();
     let ingress = m.ingress.as_ref().expect("an Ingress");
     let name = ingress.metadata.name.as_deref().expect("an Ingress name");
     assert_eq!(m.only_flag("http-ingress"), name);
@@ -1414,20 +1218,15 @@ fn an_enabled_ingress_is_valid_passed_to_the_operator_and_granted_by_name() {
     );
     assert!(rules[0].http.is_none(), "the placeholder has no paths");
     assert_role_grants_exactly_what_the_operator_uses(&m);
-    let Some(notes) = install.notes() else {
-        return;
-    };
+    let notes = install.notes();
     assert!(notes.contains(&format!("the Ingress {name}")), "{notes}");
 }
 
 #[test]
 fn the_ingress_class_annotations_and_tls_are_optional() {
-    let Some(m) = Install::new()
+    let m = Install::new()
         .set("ingress.enabled", json!(true))
-        .manifests()
-    else {
-        return;
-    };
+        .manifests();
     let ingress = m.ingress.as_ref().expect("an Ingress");
     assert!(ingress.metadata.annotations.is_none());
     let spec = ingress.spec.as_ref().expect("an Ingress spec");
@@ -1436,9 +1235,7 @@ fn the_ingress_class_annotations_and_tls_are_optional() {
 
 #[test]
 fn objects_carry_the_recommended_labels() {
-    let Some(m) = Install::new().manifests() else {
-        return;
-    };
+    let m = Install::new().manifests();
     for doc in &m.docs {
         let labels = &doc["metadata"]["labels"];
         assert_eq!(labels["app.kubernetes.io/name"], "tinyhost", "{doc}");
@@ -1457,9 +1254,7 @@ fn objects_carry_the_recommended_labels() {
 
 #[test]
 fn a_missing_module_name_fails_the_render_with_a_clear_message() {
-    let Some(result) = Install::without_module().render() else {
-        return;
-    };
+    let result = Install::without_module().render();
     let error = result.expect_err("rendering without module.name must fail");
     assert!(
         error.contains("execution error at (tinyhost/templates/")
@@ -1470,46 +1265,14 @@ fn a_missing_module_name_fails_the_render_with_a_clear_message() {
 
 #[test]
 fn a_module_name_that_is_not_a_dns_label_fails_the_render() {
-    let Some(result) = Install::without_module()
+    let result = Install::without_module()
         .set("module.name", json!("Common Module"))
-        .render()
-    else {
-        return;
-    };
+        .render();
     let error = result.expect_err("an invalid module name must fail");
     assert!(
         error.contains(r#"module.name "Common Module" is not a DNS-1123 label"#),
         "{error}"
     );
-}
-
-#[test]
-fn the_renderer_rejects_functions_and_fields_it_does_not_provide() {
-    let scratch = tempfile::tempdir().expect("a temp dir");
-    let chart = scratch.path();
-    std::fs::create_dir(chart.join("templates")).expect("templates/");
-    for file in ["Chart.yaml", "values.yaml"] {
-        std::fs::copy(chart_dir().join(file), chart.join(file)).expect("copied");
-    }
-    let cases = [
-        (
-            "{{ .Values.module.name | b64enc }}",
-            r#"function "b64enc" not defined"#,
-        ),
-        (
-            "{{ .Capabilities.HelmVersion }}",
-            "can't evaluate field HelmVersion",
-        ),
-        ("{{ .Chart.Nmae }}", "can't evaluate field Nmae"),
-    ];
-    for (template, message) in cases {
-        std::fs::write(chart.join("templates/x.yaml"), template).expect("written");
-        let Some(result) = Install::new().chart(chart).render() else {
-            return;
-        };
-        let error = result.expect_err(template);
-        assert!(error.contains(message), "{template}: {error}");
-    }
 }
 
 #[test]
@@ -1538,14 +1301,6 @@ fn misspelled_and_unknown_fields_are_reported() {
     );
 }
 
-#[test]
-fn helm_value_merging_replaces_lists_merges_maps_and_deletes_nulls() {
-    let mut values = json!({"a": {"b": 1, "c": [1, 2]}, "d": "x"});
-    coalesce(&mut values, json!({"a": {"c": [3]}, "d": null, "e": true}));
-    assert_eq!(values, json!({"a": {"b": 1, "c": [3]}, "e": true}));
-    assert_eq!(at_path("a.b.c", json!(1)), json!({"a": {"b": {"c": 1}}}));
-}
-
 // ---------------------------------------------------------------------------------------
 // The binary accepts what the chart passes
 
@@ -1563,14 +1318,11 @@ fn the_operator_command_accepts_the_charts_arguments() {
         );
         return;
     }
-    let Some(m) = Install::new()
+    let m = Install::new()
         .set("components", json!(["/opt/components"]))
         .set("componentsConfigMap", json!("my-components"))
         .set("ingress.enabled", json!(true))
-        .manifests()
-    else {
-        return;
-    };
+        .manifests();
     assert!(!m.flag("http-ingress").is_empty());
     // clap parses every argument before it acts on the trailing --help, so an unknown
     // flag or a value it cannot parse fails here.
@@ -1585,4 +1337,146 @@ fn the_operator_command_accepts_the_charts_arguments() {
         m.args(),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// A real API server
+
+/// Each variant is installed for real, into a namespace of its own on one control plane:
+/// every object reaches the API server, which validates it (strictly: helm asks it to
+/// refuse unknown fields) and stores it. `--dry-run=server` would not do: helm then checks
+/// the objects itself and sends none.
+#[test]
+fn the_api_server_accepts_every_object_of_every_variant() {
+    let cp = control_plane();
+    let variants = [
+        ("default", Install::new()),
+        (
+            "ingress",
+            Install::new().set(
+                "ingress",
+                json!({
+                    "enabled": true,
+                    "className": "nginx",
+                    "annotations": {"tinysystems.io/ingress-hostname-suffix": "apps.example.com"},
+                    "tls": [{"hosts": ["*.apps.example.com"], "secretName": "wildcard-apps"}],
+                }),
+            ),
+        ),
+        (
+            "existing-account",
+            Install::new()
+                .set(
+                    "serviceAccount",
+                    json!({"create": false, "name": "platform"}),
+                )
+                .set("rbac.create", json!(false)),
+        ),
+        (
+            "components",
+            Install::new()
+                .set("components", json!(["/opt/components"]))
+                .set("componentsConfigMap", json!("my-components")),
+        ),
+        ("no-metrics", Install::new().set("metrics.enabled", json!(false))),
+        (
+            "user-blocks",
+            Install::new()
+                .set(
+                    "extraEnv",
+                    json!([{"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]),
+                )
+                .set(
+                    "extraVolumes",
+                    json!([{"name": "extra", "secret": {"secretName": "wasm"}}]),
+                )
+                .set(
+                    "extraVolumeMounts",
+                    json!([{"name": "extra", "mountPath": "/opt/extra", "readOnly": true}]),
+                )
+                .set(
+                    "resources",
+                    json!({"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}),
+                )
+                .set(
+                    "tolerations",
+                    json!([{"key": "dedicated", "operator": "Equal", "value": "flows", "effect": "NoSchedule"}]),
+                )
+                .set("podAnnotations", json!({"prometheus.io/scrape": "true"}))
+                .set("cache.sizeLimit", json!("2Gi")),
+        ),
+    ];
+    for (variant, install) in variants {
+        let namespace = format!("chart-{variant}");
+        let install = install.release(RELEASE, &namespace);
+        kubectl_ok(&cp, &["create", "namespace", &namespace]);
+        match variant {
+            "existing-account" => {
+                kubectl_ok(
+                    &cp,
+                    &["create", "serviceaccount", "platform", "-n", &namespace],
+                );
+            }
+            "components" => {
+                kubectl_ok(
+                    &cp,
+                    &["create", "configmap", "my-components", "-n", &namespace],
+                );
+            }
+            _ => {}
+        }
+        let output = cp
+            .helm()
+            .args(install.args("install"))
+            .output()
+            .expect("helm runs");
+        assert!(
+            output.status.success(),
+            "{variant}: the API server refused the chart:\n{}",
+            both_streams(&output)
+        );
+
+        // The server holds exactly the objects helm renders, and the operator's arguments
+        // as rendered.
+        let rendered = install.manifests();
+        let kinds_and_names = |docs: &[Value]| -> BTreeSet<(String, String)> {
+            docs.iter()
+                .map(|doc| {
+                    (
+                        doc["kind"].as_str().unwrap_or_default().to_string(),
+                        doc["metadata"]["name"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                    )
+                })
+                .collect()
+        };
+        let stored = get_json(
+            &cp,
+            &[
+                "get",
+                "deployments,services,serviceaccounts,roles,rolebindings,ingresses",
+                "-n",
+                &namespace,
+                "-l",
+                &format!("app.kubernetes.io/instance={RELEASE}"),
+            ],
+        );
+        let stored = stored["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            kinds_and_names(&stored),
+            kinds_and_names(&rendered.docs),
+            "{variant}"
+        );
+        let deployment = stored
+            .iter()
+            .find(|doc| doc["kind"] == "Deployment")
+            .expect("a stored Deployment");
+        assert_eq!(
+            deployment["spec"]["template"]["spec"]["containers"][0]["args"],
+            json!(rendered.args()),
+            "{variant}"
+        );
+    }
 }

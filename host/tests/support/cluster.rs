@@ -2,14 +2,22 @@
 //! one, drive it with kubectl as a person would, and read objects back as JSON.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tinyhost_control_plane::ControlPlane;
+use tinyhost_control_plane::{ControlPlane, Options};
 
 /// A control plane for one test; the test fails with the reason when it cannot start.
 pub fn control_plane() -> ControlPlane {
-    ControlPlane::start().unwrap_or_else(|e| panic!("the control plane did not start: {e}"))
+    control_plane_with(Options::default())
+}
+
+/// A control plane started as `options` say, for one test.
+pub fn control_plane_with(options: Options) -> ControlPlane {
+    ControlPlane::start_with(options)
+        .unwrap_or_else(|e| panic!("the control plane did not start: {e}"))
 }
 
 /// Runs `command` with `stdin` fed in; its output.
@@ -84,4 +92,220 @@ pub fn install_crds(cp: &ControlPlane) {
             "crd/tinysignals.operator.tinysystems.io",
         ],
     );
+}
+
+/// The namespace the chart is installed in.
+pub const NS: &str = "tinysystems";
+
+/// The chart installed by real helm as release `common-module` (module `common-module`),
+/// and what its Deployment would run.
+pub struct Chart {
+    /// The Deployment's service account.
+    pub account: String,
+    /// The container's arguments.
+    pub args: Vec<String>,
+}
+
+/// Installs `charts/tinyhost` with `helm install` (the server takes every object it
+/// renders) and reads back the Deployment's account and arguments.
+pub fn install_chart(cp: &ControlPlane) -> Chart {
+    let chart = super::examples().join("../charts/tinyhost");
+    let out = cp
+        .helm()
+        .args(["install", "common-module"])
+        .arg(&chart)
+        .args([
+            "--namespace",
+            NS,
+            "--create-namespace",
+            "--set",
+            "module.name=common-module",
+        ])
+        .output()
+        .expect("helm runs");
+    assert!(
+        out.status.success(),
+        "helm install: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deployment = get_json(
+        cp,
+        &["get", "deployment", "common-module-tinyhost", "-n", NS],
+    );
+    let pod = &deployment["spec"]["template"]["spec"];
+    let account = pod["serviceAccountName"]
+        .as_str()
+        .expect("a service account")
+        .to_string();
+    let args = pod["containers"][0]["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .filter_map(|a| a.as_str().map(str::to_string))
+        .collect();
+    Chart { account, args }
+}
+
+/// A kubeconfig authenticating as the chart's service account (a TokenRequest token).
+pub fn account_kubeconfig(cp: &ControlPlane, chart: &Chart) -> std::path::PathBuf {
+    let token = kubectl_ok(
+        cp,
+        &["create", "token", &chart.account, "-n", NS, "--duration=1h"],
+    );
+    cp.token_kubeconfig("operator", token.trim())
+        .expect("token kubeconfig")
+}
+
+/// The user name the API server (and its audit log) knows the chart's account by.
+pub fn account_user(chart: &Chart) -> String {
+    format!("system:serviceaccount:{NS}:{}", chart.account)
+}
+
+/// An operator process run as the chart's Deployment would run it, with its bind
+/// addresses moved to free loopback ports; killed when dropped.
+pub struct Operator {
+    child: Option<super::KillOnDrop>,
+    /// `/healthz` and `/readyz`.
+    pub health: u16,
+    /// The gRPC server (the TinyModule's address).
+    pub grpc: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Operator {
+    /// Starts `tinyhost` with the chart's arguments (`extra` replacing those of the same
+    /// flags, or added), as replica
+    /// `identity`, authenticating with `kubeconfig`.
+    pub fn start(chart: &Chart, kubeconfig: &Path, identity: &str, extra: &[&str]) -> Operator {
+        let (health, metrics, grpc) = (super::free_port(), super::free_port(), super::free_port());
+        let dir = tempfile::tempdir().expect("operator dir");
+        let flag = |a: &str| a.split_once('=').map_or(a, |(f, _)| f).to_string();
+        let overridden: Vec<String> = extra.iter().map(|a| flag(a)).collect();
+        let args: Vec<String> = chart
+            .args
+            .iter()
+            .filter(|a| !overridden.contains(&flag(a)))
+            .map(|a| match a.split_once('=') {
+                Some(("--health-probe-bind-address", _)) => {
+                    format!("--health-probe-bind-address=127.0.0.1:{health}")
+                }
+                Some(("--metrics-bind-address", _)) => {
+                    format!("--metrics-bind-address=127.0.0.1:{metrics}")
+                }
+                Some(("--grpc-server-bind-address", _)) => {
+                    format!("--grpc-server-bind-address=127.0.0.1:{grpc}")
+                }
+                Some(("--cache-dir", _)) => {
+                    format!("--cache-dir={}", super::cache_dir().display())
+                }
+                _ => a.clone(),
+            })
+            .collect();
+        let log = std::fs::File::create(dir.path().join("operator.log")).expect("log file");
+        let child = super::tinyhost_command()
+            .args(&args)
+            .args(extra)
+            .arg(format!("--kubeconfig={}", kubeconfig.display()))
+            .env("HOSTNAME", identity)
+            .env("SELF_SERVICE_HOST", format!("127.0.0.1:{grpc}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("tinyhost operator starts");
+        Operator {
+            child: Some(super::KillOnDrop(child)),
+            health,
+            grpc,
+            dir,
+        }
+    }
+
+    /// What it logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Where its log goes.
+    pub fn log_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("operator.log")
+    }
+
+    /// Whether `/readyz` answers 200.
+    pub fn ready(&self) -> bool {
+        http_status(self.health, "/readyz") == Some(200)
+    }
+
+    /// Waits until it is ready; fails with its log otherwise.
+    pub fn wait_ready(&self) {
+        eventually("the operator's /readyz", WAIT, || {
+            self.ready().then_some(())
+        })
+        .unwrap_or_else(|e| panic!("{e}\n{}", self.log()));
+    }
+
+    /// Kills it at once (`kill -9`), as a node failure would.
+    pub fn kill(&mut self) {
+        self.child.take();
+    }
+}
+
+/// How long the operator may take for each step against the real API server.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// Waits up to `within` for `check`; says what it waited for otherwise.
+pub fn eventually<T>(
+    what: &str,
+    within: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Result<T, String> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = check() {
+            return Ok(value);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("timed out after {within:?} waiting for {what}"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `GET path` on loopback `port`: the status code, or `None` when nothing answers.
+pub fn http_status(port: u16, path: &str) -> Option<u16> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The API server's audit events (with `Options::audit`), one per completed request.
+pub fn audit_events(cp: &ControlPlane) -> Vec<Value> {
+    std::fs::read_to_string(cp.audit_log())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["stage"] == "ResponseComplete")
+        .collect()
+}
+
+/// The completed requests `user` made, as `verb resource[/subresource]`, counted.
+pub fn requests_by(events: &[Value], user: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for event in events.iter().filter(|e| e["user"]["username"] == user) {
+        let reference = &event["objectRef"];
+        let mut resource = reference["resource"].as_str().unwrap_or("-").to_string();
+        if let Some(sub) = reference["subresource"].as_str() {
+            resource = format!("{resource}/{sub}");
+        }
+        let verb = event["verb"].as_str().unwrap_or("-");
+        *counts.entry(format!("{verb} {resource}")).or_insert(0) += 1;
+    }
+    counts
 }

@@ -36,6 +36,9 @@ pub enum ControlPlaneError {
         /// The error.
         source: std::io::Error,
     },
+    /// etcd refused or misunderstood a call.
+    #[error("etcd: {0}")]
+    Etcd(String),
     /// Certificates could not be made.
     #[error("making certificates: {0}")]
     Pki(String),

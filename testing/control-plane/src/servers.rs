@@ -25,7 +25,18 @@ pub struct Options {
     pub apiserver_args: Vec<String>,
     /// Leave the servers running when the handle is gone (`control-plane up`).
     pub detached: bool,
+    /// Write the API server's audit log (every request's metadata: user, verb, resource,
+    /// status) to `audit.log`, so a test can count what a client asked of the server.
+    pub audit: bool,
 }
+
+/// Every request at `Metadata` level, once it completes (watches also when they start).
+const AUDIT_POLICY: &str = "apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+";
 
 /// A running control plane.
 #[derive(Debug)]
@@ -40,6 +51,45 @@ pub struct ControlPlane {
     apiserver_port: u16,
     options: Options,
     kubeconfig: PathBuf,
+}
+
+/// One call to etcd's JSON gateway (`POST path` with `body`): its answer.
+fn etcd_call(
+    url: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value, ControlPlaneError> {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).map_err(ControlPlaneError::io(
+        format!("connecting to etcd at {address}"),
+    ))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(ControlPlaneError::io("setting a timeout"))?;
+    let body = body.to_string();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(ControlPlaneError::io(format!("calling etcd {path}")))?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(ControlPlaneError::io(format!(
+            "reading etcd's answer to {path}"
+        )))?;
+    let (head, payload) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| ControlPlaneError::Etcd(format!("{path}: no HTTP answer: {response}")))?;
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(ControlPlaneError::Etcd(format!(
+            "{path}: {head}\n{payload}"
+        )));
+    }
+    serde_json::from_str(payload)
+        .map_err(|e| ControlPlaneError::Etcd(format!("{path}: {e}: {payload}")))
 }
 
 fn free_port() -> Result<u16, ControlPlaneError> {
@@ -73,6 +123,13 @@ impl ControlPlane {
             }
         };
         let pki = pki::make(&dir)?;
+        if options.audit {
+            let policy = dir.join("audit-policy.yaml");
+            std::fs::write(&policy, AUDIT_POLICY).map_err(ControlPlaneError::io(format!(
+                "writing {}",
+                policy.display()
+            )))?;
+        }
         let etcd_port = free_port()?;
         let peer_port = free_port()?;
         let etcd_url = format!("http://127.0.0.1:{etcd_port}");
@@ -143,6 +200,14 @@ impl ControlPlane {
             "--profiling=false".to_string(),
             "--v=0".to_string(),
         ];
+        if self.options.audit {
+            args.push(format!(
+                "--audit-policy-file={}",
+                self.dir.join("audit-policy.yaml").display()
+            ));
+            args.push(format!("--audit-log-path={}", self.audit_log().display()));
+            args.push("--audit-log-mode=blocking".to_string());
+        }
         args.extend(self.options.apiserver_args.iter().cloned());
         args
     }
@@ -217,6 +282,33 @@ impl ControlPlane {
     /// etcd's client URL (for compaction and for tests that look under the API server).
     pub fn etcd_url(&self) -> &str {
         &self.etcd_url
+    }
+
+    /// Compacts etcd's history up to now, after one write of a key the API server does not
+    /// use: every resourceVersion a client holds is then older than the oldest revision
+    /// etcd keeps, so the client's next watch is answered 410 Gone. The revision compacted.
+    pub fn compact_etcd(&self) -> Result<i64, ControlPlaneError> {
+        let put = etcd_call(
+            &self.etcd_url,
+            "/v3/kv/put",
+            &serde_json::json!({"key": "L3Rlc3QvY29tcGFjdA==", "value": "eA=="}),
+        )?;
+        let revision: i64 = put["header"]["revision"]
+            .as_str()
+            .and_then(|r| r.parse().ok())
+            .ok_or_else(|| ControlPlaneError::Etcd(format!("no revision in {put}")))?;
+        etcd_call(
+            &self.etcd_url,
+            "/v3/kv/compaction",
+            &serde_json::json!({"revision": revision.to_string(), "physical": true}),
+        )?;
+        Ok(revision)
+    }
+
+    /// The API server's audit log, one JSON event per line (with [`Options::audit`]); it
+    /// spans restarts of the API server.
+    pub fn audit_log(&self) -> PathBuf {
+        self.dir.join("audit.log")
     }
 
     /// The folder holding the certificates, the kubeconfig, etcd's data and the logs.

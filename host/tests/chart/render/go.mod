@@ -1,3 +1,0 @@
-module tinyhost.test/chart-render
-
-go 1.21
