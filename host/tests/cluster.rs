@@ -15,38 +15,12 @@ use serde_json::{Value, json};
 use tinyhost_control_plane::{ControlPlane, Options};
 
 use support::cluster::{
-    NS, Operator, WAIT, account_kubeconfig, account_user, apply, audit_events, control_plane,
-    control_plane_with, eventually, get_json, install_chart, install_crds, kubectl_ok, requests_by,
+    NS, Operator, WAIT, account_kubeconfig, account_user, apply, apply_flow, audit_events,
+    control_plane, control_plane_with, documents, eventually, exported, get_json, install_chart,
+    install_crds, kubectl_ok, node_yaml, requests_by, signal_yaml,
 };
+use support::examples;
 use support::http::{Backend, backend, respond};
-use support::{examples, tinyhost_command};
-
-/// Every example flow, as `tinyhost export` prints it for namespace `ns`.
-fn exported(example: impl AsRef<std::path::Path>, ns: &str) -> Vec<u8> {
-    let example = examples().join(example);
-    let out = tinyhost_command()
-        .args(["export", "--namespace", ns])
-        .arg(&example)
-        .output()
-        .expect("tinyhost export runs");
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        example.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// The objects of a multi-document YAML stream.
-fn documents(yaml: &[u8]) -> Vec<Value> {
-    let text = String::from_utf8_lossy(yaml);
-    text.split("\n---")
-        .filter(|doc| !doc.trim().is_empty() && doc.trim() != "---")
-        .map(|doc| serde_norway::from_str::<Value>(doc).expect("a YAML document"))
-        .filter(|v| !v.is_null())
-        .collect()
-}
 
 const EXAMPLES: &[&str] = &[
     "hello",
@@ -391,33 +365,6 @@ const EXPECTED_GRANTS: &[&str] = &[
     "tinysignals.operator.tinysystems.io [] [] [get list watch delete]",
     "services [] [common-module-tinyhost] [get update]",
 ];
-
-/// Writes `yaml` (TinyNodes and TinySignals as a local flow folder holds them) to a folder,
-/// exports it for `NS` with `tinyhost export` and applies it.
-fn apply_flow(cp: &ControlPlane, yaml: &str) {
-    let dir = tempfile::tempdir().expect("flow dir");
-    std::fs::write(dir.path().join("flow.yaml"), yaml).expect("writing the flow");
-    let out = apply(cp, &exported(dir.path(), NS));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A TinyNode of module `common-module`, as a local flow file holds it.
-fn node_yaml(name: &str, component: &str, ports: &str, edges: &str) -> String {
-    format!(
-        "apiVersion: operator.tinysystems.io/v1alpha1\nkind: TinyNode\nmetadata: {{name: {name}}}\nspec:\n  module: common-module\n  component: {component}\n  ports: {ports}\n  edges: {edges}\n---\n"
-    )
-}
-
-/// A TinySignal to `node:port` with `data`.
-fn signal_yaml(name: &str, node: &str, port: &str, data: &Value) -> String {
-    format!(
-        "apiVersion: operator.tinysystems.io/v1alpha1\nkind: TinySignal\nmetadata: {{name: {name}}}\nspec: {{node: {node}, port: {port}, data: {data}}}\n---\n"
-    )
-}
 
 /// A loopback HTTP server answering 200 to everything and recording when each path was
 /// asked for: what flows' `http_request` nodes did, seen from outside.

@@ -243,6 +243,11 @@ impl Operator {
         .unwrap_or_else(|e| panic!("{e}\n{}", self.log()));
     }
 
+    /// Its process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.0.id())
+    }
+
     /// Kills it at once (`kill -9`), as a node failure would.
     pub fn kill(&mut self) {
         self.child.take();
@@ -295,10 +300,18 @@ pub fn audit_events(cp: &ControlPlane) -> Vec<Value> {
         .collect()
 }
 
+/// Who a request was made as: the impersonated user if any, else the authenticated one.
+pub fn acting_user(event: &Value) -> &str {
+    event["impersonatedUser"]["username"]
+        .as_str()
+        .or_else(|| event["user"]["username"].as_str())
+        .unwrap_or_default()
+}
+
 /// The completed requests `user` made, as `verb resource[/subresource]`, counted.
 pub fn requests_by(events: &[Value], user: &str) -> std::collections::BTreeMap<String, usize> {
     let mut counts = std::collections::BTreeMap::new();
-    for event in events.iter().filter(|e| e["user"]["username"] == user) {
+    for event in events.iter().filter(|e| acting_user(e) == user) {
         let reference = &event["objectRef"];
         let mut resource = reference["resource"].as_str().unwrap_or("-").to_string();
         if let Some(sub) = reference["subresource"].as_str() {
@@ -308,4 +321,76 @@ pub fn requests_by(events: &[Value], user: &str) -> std::collections::BTreeMap<S
         *counts.entry(format!("{verb} {resource}")).or_insert(0) += 1;
     }
     counts
+}
+
+/// Every example flow, as `tinyhost export` prints it for namespace `ns`.
+pub fn exported(example: impl AsRef<std::path::Path>, ns: &str) -> Vec<u8> {
+    let example = super::examples().join(example);
+    let out = super::tinyhost_command()
+        .args(["export", "--namespace", ns])
+        .arg(&example)
+        .output()
+        .expect("tinyhost export runs");
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        example.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The objects of a multi-document YAML stream.
+pub fn documents(yaml: &[u8]) -> Vec<Value> {
+    let text = String::from_utf8_lossy(yaml);
+    text.split("\n---")
+        .filter(|doc| !doc.trim().is_empty() && doc.trim() != "---")
+        .map(|doc| serde_norway::from_str::<Value>(doc).expect("a YAML document"))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+
+/// Writes `yaml` (TinyNodes and TinySignals as a local flow folder holds them) to a folder,
+/// exports it for `NS` with `tinyhost export` and applies it.
+pub fn apply_flow(cp: &ControlPlane, yaml: &str) {
+    let dir = tempfile::tempdir().expect("flow dir");
+    std::fs::write(dir.path().join("flow.yaml"), yaml).expect("writing the flow");
+    let out = apply(cp, &exported(dir.path(), NS));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A TinyNode of module `common-module`, as a local flow file holds it.
+pub fn node_yaml(name: &str, component: &str, ports: &str, edges: &str) -> String {
+    format!(
+        "apiVersion: operator.tinysystems.io/v1alpha1\nkind: TinyNode\nmetadata: {{name: {name}}}\nspec:\n  module: common-module\n  component: {component}\n  ports: {ports}\n  edges: {edges}\n---\n"
+    )
+}
+
+/// A TinySignal to `node:port` with `data`.
+pub fn signal_yaml(name: &str, node: &str, port: &str, data: &Value) -> String {
+    format!(
+        "apiVersion: operator.tinysystems.io/v1alpha1\nkind: TinySignal\nmetadata: {{name: {name}}}\nspec: {{node: {node}, port: {port}, data: {data}}}\n---\n"
+    )
+}
+
+
+/// A kube client of the control plane's admin, acting as user `user` (impersonated, in
+/// group `system:masters`), so the audit log tells apart what each in-process replica did.
+pub async fn kube_client_as(cp: &ControlPlane, user: &str) -> kube::Client {
+    let kubeconfig =
+        kube::config::Kubeconfig::read_from(cp.kubeconfig()).expect("the admin kubeconfig");
+    let mut config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .expect("a client configuration");
+    config.auth_info.impersonate = Some(user.to_string());
+    config.auth_info.impersonate_groups = Some(vec!["system:masters".to_string()]);
+    kube::Client::try_from(config).expect("a kube client")
 }

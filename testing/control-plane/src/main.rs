@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use tinyhost_control_plane::{ControlPlane, Options, tools};
 
-fn run_dir() -> PathBuf {
+fn default_run_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| tinyhost_go_bin::workspace_root().join("target"))
@@ -21,7 +21,7 @@ fn run_dir() -> PathBuf {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: control-plane up | down | tool kubectl|helm|etcd|kube-apiserver\n\n  up    build (once) and start etcd and kube-apiserver on loopback; prints KUBECONFIG=…\n  down  stop them and remove their files\n  tool  print the path of a built program"
+        "usage: control-plane up [--dir DIR] | down [--dir DIR] | tool kubectl|helm|etcd|kube-apiserver\n\n  up    build (once) and start etcd and kube-apiserver on loopback; prints KUBECONFIG=…\n  down  stop them and remove their files\n  tool  print the path of a built program\n\n  --dir  where the servers' files and logs go (default: target/control-plane/run)"
     );
     ExitCode::from(2)
 }
@@ -34,8 +34,10 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["up"] => up(),
-        ["down"] => down(),
+        ["up"] => up(default_run_dir()),
+        ["up", "--dir", dir] => up(PathBuf::from(dir)),
+        ["down"] => down(default_run_dir()),
+        ["down", "--dir", dir] => down(PathBuf::from(dir)),
         ["tool", name] => tool(name),
         _ => return usage(),
     };
@@ -48,8 +50,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn up() -> Result<(), String> {
-    let dir = run_dir();
+fn up(dir: PathBuf) -> Result<(), String> {
     if dir.join("pids").exists() {
         return Err(format!(
             "a control plane already runs from {} (`control-plane down` stops it)",
@@ -75,21 +76,32 @@ fn up() -> Result<(), String> {
     Ok(())
 }
 
-fn down() -> Result<(), String> {
-    let dir = run_dir();
+fn down(dir: PathBuf) -> Result<(), String> {
     let pids = std::fs::read_to_string(dir.join("pids"))
         .map_err(|_| format!("no control plane runs from {}", dir.display()))?;
-    for pid in pids
+    let pids: Vec<i32> = pids
         .lines()
         .rev()
         .filter_map(|p| p.trim().parse::<i32>().ok())
-    {
-        // SAFETY: sending a signal to a process id has no memory effects.
+        .collect();
+    // SAFETY (each `kill`): sending a signal to a process id has no memory effects.
+    let alive = |pid: i32| unsafe { libc::kill(pid, 0) } == 0;
+    for &pid in &pids {
         unsafe {
             libc::kill(pid, libc::SIGTERM);
         }
     }
-    std::thread::sleep(std::time::Duration::from_secs(1));
+    // A graceful stop first; the data is thrown away next, so a server still busy after
+    // the grace period is killed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while pids.iter().any(|&pid| alive(pid)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    for &pid in pids.iter().filter(|&&pid| alive(pid)) {
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
     std::fs::remove_dir_all(&dir).map_err(|e| format!("removing {}: {e}", dir.display()))?;
     eprintln!("stopped");
     Ok(())
