@@ -9,6 +9,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use support::cluster::{
@@ -82,8 +83,49 @@ fn rss_mib(pid: u32) -> f64 {
 struct Round {
     create: Duration,
     all_ready: Duration,
-    requests: std::collections::BTreeMap<String, usize>,
+    requests: BTreeMap<String, usize>,
+    /// Answers other than 2xx to the operator, by `verb resource code`.
+    refused: BTreeMap<String, usize>,
+    /// How many nodes had their status written once, twice, ...
+    status_writes: BTreeMap<usize, usize>,
     rss: f64,
+}
+
+/// What the audit log says of the operator's requests after `since` events: the answers
+/// other than 2xx, and how many status writes each node got.
+fn audit_details(
+    events: &[serde_json::Value],
+    since: usize,
+    user: &str,
+) -> (BTreeMap<String, usize>, BTreeMap<usize, usize>) {
+    let mine = events[since.min(events.len())..]
+        .iter()
+        .filter(|e| support::cluster::acting_user(e) == user);
+    let mut refused = BTreeMap::new();
+    let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
+    for event in mine {
+        let code = event["responseStatus"]["code"].as_u64().unwrap_or(0);
+        let reference = &event["objectRef"];
+        let resource = reference["resource"].as_str().unwrap_or("-");
+        let sub = reference["subresource"].as_str();
+        if !(200..300).contains(&code) {
+            let verb = event["verb"].as_str().unwrap_or("-");
+            *refused
+                .entry(format!(
+                    "{verb} {resource}{} {code}",
+                    sub.map(|s| format!("/{s}")).unwrap_or_default()
+                ))
+                .or_insert(0) += 1;
+        } else if resource == "tinynodes" && sub == Some("status") {
+            let name = reference["name"].as_str().unwrap_or("-").to_string();
+            *per_node.entry(name).or_insert(0) += 1;
+        }
+    }
+    let mut histogram = BTreeMap::new();
+    for writes in per_node.values() {
+        *histogram.entry(*writes).or_insert(0) += 1;
+    }
+    (refused, histogram)
 }
 
 fn round() -> Round {
@@ -100,7 +142,8 @@ fn round() -> Round {
     std::fs::write(dir.path().join("flow.yaml"), flow()).expect("writing the flow");
     let objects = dir.path().join("objects.yaml");
     std::fs::write(&objects, exported(dir.path(), NS)).expect("writing the objects");
-    let before = requests_by(&audit_events(&cp), &account_user(&chart));
+    let before_events = audit_events(&cp);
+    let before = requests_by(&before_events, &account_user(&chart));
 
     let began = Instant::now();
     let out = cp
@@ -122,7 +165,10 @@ fn round() -> Round {
     let all_ready = began.elapsed();
     // Whatever the operator does once all are ready (a storm would show here).
     std::thread::sleep(Duration::from_secs(5));
-    let after = requests_by(&audit_events(&cp), &account_user(&chart));
+    let after_events = audit_events(&cp);
+    let after = requests_by(&after_events, &account_user(&chart));
+    let (refused, status_writes) =
+        audit_details(&after_events, before_events.len(), &account_user(&chart));
     let requests = after
         .iter()
         .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0).min(*v)))
@@ -139,6 +185,8 @@ fn round() -> Round {
         create,
         all_ready,
         requests,
+        refused,
+        status_writes,
         rss: operator.pid().map_or(f64::NAN, rss_mib),
     }
 }
@@ -152,12 +200,14 @@ fn main() {
     for (i, r) in results.iter().enumerate() {
         let total: usize = r.requests.values().sum();
         println!(
-            "round {}: created in {:.2?}, all OK after {:.2?}; operator requests {total} ({:.2} per node) {:?}; RSS {:.0} MiB",
+            "round {}: created in {:.2?}, all OK after {:.2?}; operator requests {total} ({:.2} per node) {:?}; refused {:?}; nodes by status writes {:?}; RSS {:.0} MiB",
             i + 1,
             r.create,
             r.all_ready,
             total as f64 / NODES as f64,
             r.requests,
+            r.refused,
+            r.status_writes,
             r.rss
         );
     }

@@ -100,7 +100,9 @@ fn free_port() -> Result<u16, ControlPlaneError> {
 }
 
 impl ControlPlane {
-    /// Builds (once) and starts a control plane in a temporary folder.
+    /// Builds (once) and starts a control plane in a temporary folder. Its servers are
+    /// tied to the calling thread (unless detached): call this, and the restarts, on the
+    /// thread that owns the handle, not on a short-lived helper thread.
     pub fn start() -> Result<ControlPlane, ControlPlaneError> {
         ControlPlane::start_with(Options::default())
     }
