@@ -109,6 +109,11 @@ pub struct Chart {
 /// Installs `charts/tinyhost` with `helm install` (the server takes every object it
 /// renders) and reads back the Deployment's account and arguments.
 pub fn install_chart(cp: &ControlPlane) -> Chart {
+    install_chart_with(cp, &[])
+}
+
+/// [`install_chart`] with more `helm install` arguments (`--set …`, `--values FILE`).
+pub fn install_chart_with(cp: &ControlPlane, helm_args: &[&std::ffi::OsStr]) -> Chart {
     let chart = super::examples().join("../charts/tinyhost");
     let out = cp
         .helm()
@@ -121,6 +126,7 @@ pub fn install_chart(cp: &ControlPlane) -> Chart {
             "--set",
             "module.name=common-module",
         ])
+        .args(helm_args)
         .output()
         .expect("helm runs");
     assert!(
@@ -350,7 +356,6 @@ pub fn documents(yaml: &[u8]) -> Vec<Value> {
         .collect()
 }
 
-
 /// Writes `yaml` (TinyNodes and TinySignals as a local flow folder holds them) to a folder,
 /// exports it for `NS` with `tinyhost export` and applies it.
 pub fn apply_flow(cp: &ControlPlane, yaml: &str) {
@@ -377,7 +382,6 @@ pub fn signal_yaml(name: &str, node: &str, port: &str, data: &Value) -> String {
         "apiVersion: operator.tinysystems.io/v1alpha1\nkind: TinySignal\nmetadata: {{name: {name}}}\nspec: {{node: {node}, port: {port}, data: {data}}}\n---\n"
     )
 }
-
 
 /// A kube client of the control plane's admin, acting as user `user` (impersonated, in
 /// group `system:masters`), so the audit log tells apart what each in-process replica did.
