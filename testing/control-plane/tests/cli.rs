@@ -21,7 +21,11 @@ fn up_prints_a_working_kubeconfig_and_down_stops_everything() {
         .arg(&dir)
         .output()
         .expect("control-plane up runs");
-    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
     let stdout = String::from_utf8_lossy(&up.stdout);
     let kubeconfig = stdout
         .trim()
@@ -37,12 +41,18 @@ fn up_prints_a_working_kubeconfig_and_down_stops_everything() {
     struct Stop<'a>(&'a std::path::Path);
     impl Drop for Stop<'_> {
         fn drop(&mut self) {
-            let _ = Command::new(BINARY).args(["down", "--dir"]).arg(self.0).output();
+            let _ = Command::new(BINARY)
+                .args(["down", "--dir"])
+                .arg(self.0)
+                .output();
         }
     }
     let stop = Stop(&dir);
     assert_eq!(pids.len(), 2, "etcd and kube-apiserver");
-    assert!(pids.iter().all(|&p| alive(p)), "both run after `up` returned");
+    assert!(
+        pids.iter().all(|&p| alive(p)),
+        "both run after `up` returned"
+    );
 
     let tools = tinyhost_control_plane::tools().expect("tools");
     let namespaces = Command::new(tools.kubectl())
@@ -74,7 +84,11 @@ fn up_prints_a_working_kubeconfig_and_down_stops_everything() {
         .arg(&dir)
         .output()
         .expect("control-plane down runs");
-    assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
     let deadline = Instant::now() + Duration::from_secs(5);
     while pids.iter().any(|&p| alive(p)) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
