@@ -1,57 +1,189 @@
-//! The cluster half against the fake API server: what lands in the Service and the
-//! Ingress, conflicts, the fallbacks, leader-only withdrawal and the resync.
+//! The cluster half against a real API server (etcd and kube-apiserver on loopback), on a
+//! Service and an Ingress shaped as the chart renders them: what lands in the Service and
+//! the Ingress, the fallbacks, leader-only withdrawal and the resync. The real server
+//! validates every object the exposer writes (a port name over 15 characters, a rule or a
+//! TLS entry it refuses would fail here), which a fake would take as given. Whether the
+//! exposer wrote is read from the audit log, since a real server keeps an object's
+//! resourceVersion across an update that changes nothing.
+//!
+//! Retrying conflicts stays on the fake API server: it needs a 409 Conflict answered to
+//! chosen updates, which a real server gives only to a write that loses a race, never on
+//! demand.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::PostParams;
 use serde_json::{Value, json};
+use tinyhost_control_plane::{ControlPlane, Options};
 use tinyhost_fake_apiserver::{FakeApiServer, Fault};
 
 use super::*;
 
-const NS: &str = "flows";
+/// The namespace the chart is installed in.
+const NS: &str = "tinysystems";
+/// The Service's and the Ingress's name: the chart's full name for release `common-module`.
+const NAME: &str = "common-module-tinyhost";
+/// The host of the chart's placeholder rule (`<full name>.<namespace>.invalid`).
+const PLACEHOLDER: &str = "common-module-tinyhost.tinysystems.invalid";
+const SERVICE_URL: &str = "http://common-module-tinyhost.tinysystems.svc.cluster.local:31000";
 const NODE: &str = "1a2b3c4d.http-module.http-server-x7k2p";
 const WAIT: Duration = Duration::from_secs(10);
 
-fn put_service(fake: &FakeApiServer) {
-    fake.put(
-        "v1",
-        "services",
-        NS,
-        json!({
-            "apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": "web", "namespace": NS},
-            "spec": {"ports": [{"name": "grpc", "port": 8483, "targetPort": "grpc"}]}
-        }),
-    );
+fn labels() -> Value {
+    json!({
+        "app.kubernetes.io/name": "tinyhost",
+        "app.kubernetes.io/instance": "common-module",
+        "app.kubernetes.io/component": "operator",
+        "app.kubernetes.io/part-of": "tinysystems",
+        "app.kubernetes.io/managed-by": "Helm",
+        "tinysystems.io/module": "common-module",
+    })
 }
 
-fn put_ingress(fake: &FakeApiServer, suffix: Option<&str>) {
-    let annotations = suffix
-        .map(|s| json!({HOSTNAME_SUFFIX_ANNOTATION: s}))
-        .unwrap_or(json!({}));
-    fake.put(
-        "networking.k8s.io/v1",
-        "ingresses",
-        NS,
-        json!({
-            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-            "metadata": {"name": "web", "namespace": NS, "annotations": annotations},
-            "spec": {"rules": [{"host": "web.flows.invalid"}]}
-        }),
-    );
+/// The Service as the chart renders it (`templates/service.yaml`, metrics on).
+fn chart_service() -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": NAME, "namespace": NS, "labels": labels()},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {
+                "app.kubernetes.io/name": "tinyhost",
+                "app.kubernetes.io/instance": "common-module",
+            },
+            "ports": [
+                {"name": "grpc", "port": 8483, "targetPort": "grpc", "protocol": "TCP", "appProtocol": "grpc"},
+                {"name": "metrics", "port": 8080, "targetPort": "metrics", "protocol": "TCP"},
+            ],
+        }
+    })
 }
 
-fn service(fake: &FakeApiServer) -> Value {
-    fake.get("v1", "services", NS, "web").expect("the Service")
+/// The Ingress as the chart renders it (`templates/ingress.yaml`): the placeholder rule
+/// only, and the hostname suffix annotation when given.
+fn chart_ingress(suffix: Option<&str>) -> Value {
+    let mut metadata = json!({"name": NAME, "namespace": NS, "labels": labels()});
+    if let Some(suffix) = suffix {
+        metadata["annotations"] = json!({HOSTNAME_SUFFIX_ANNOTATION: suffix});
+    }
+    json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": metadata,
+        "spec": {"rules": [{"host": PLACEHOLDER}]}
+    })
 }
 
-fn ingress(fake: &FakeApiServer) -> Value {
-    fake.get("networking.k8s.io/v1", "ingresses", NS, "web")
-        .expect("the Ingress")
+/// A real control plane (with its audit log) and an admin client, with the namespace made.
+struct Cluster {
+    cp: ControlPlane,
+    client: kube::Client,
 }
 
-fn port_names(fake: &FakeApiServer) -> Vec<String> {
-    service(fake)["spec"]["ports"]
+impl Cluster {
+    /// Starts the servers on the calling thread: they die with it, so this runs in the
+    /// test's body, not on a helper thread.
+    async fn start() -> Cluster {
+        let cp = ControlPlane::start_with(Options {
+            audit: true,
+            ..Options::default()
+        })
+        .unwrap_or_else(|e| panic!("the control plane did not start: {e}"));
+        let kubeconfig =
+            kube::config::Kubeconfig::read_from(cp.kubeconfig()).expect("the admin kubeconfig");
+        let config = kube::Config::from_custom_kubeconfig(
+            kubeconfig,
+            &kube::config::KubeConfigOptions::default(),
+        )
+        .await
+        .expect("a client configuration");
+        let client = kube::Client::try_from(config).expect("a kube client");
+        let namespace: Namespace =
+            serde_json::from_value(json!({"metadata": {"name": NS}})).expect("a Namespace");
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &namespace)
+            .await
+            .expect("the namespace is made");
+        Cluster { cp, client }
+    }
+
+    /// Makes `object` as given, or replaces what is there with it (no resourceVersion: an
+    /// unconditional update, as a render of the chart overwrites the object); what the
+    /// server stored.
+    async fn put<K>(&self, object: Value) -> Value
+    where
+        K: Resource<Scope = kube::core::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + Serialize
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let api = Api::<K>::namespaced(self.client.clone(), NS);
+        let object: K = serde_json::from_value(object).expect("a valid object");
+        let pp = PostParams::default();
+        let stored = match api.get_opt(NAME).await.expect("reading the object") {
+            None => api.create(&pp, &object).await,
+            Some(_) => api.replace(NAME, &pp, &object).await,
+        }
+        .unwrap_or_else(|e| panic!("the API server refused {NAME}: {e}"));
+        serde_json::to_value(stored).expect("json")
+    }
+
+    async fn put_service(&self) -> Value {
+        self.put::<Service>(chart_service()).await
+    }
+
+    async fn put_ingress(&self, suffix: Option<&str>) -> Value {
+        self.put::<Ingress>(chart_ingress(suffix)).await
+    }
+
+    async fn service(&self) -> Value {
+        let svc = Api::<Service>::namespaced(self.client.clone(), NS)
+            .get(NAME)
+            .await
+            .expect("the Service");
+        serde_json::to_value(svc).expect("json")
+    }
+
+    async fn ingress(&self) -> Value {
+        let ing = Api::<Ingress>::namespaced(self.client.clone(), NS)
+            .get(NAME)
+            .await
+            .expect("the Ingress");
+        serde_json::to_value(ing).expect("json")
+    }
+
+    async fn port_names(&self) -> Vec<String> {
+        port_names(&self.service().await)
+    }
+
+    /// The writes to Services and Ingresses of the namespace the API server completed, by
+    /// its audit log (written before each answer goes out).
+    fn writes(&self) -> usize {
+        std::fs::read_to_string(self.cp.audit_log())
+            .expect("the audit log")
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|e| {
+                let object = &e["objectRef"];
+                e["stage"] == "ResponseComplete"
+                    && ["create", "update", "patch", "delete"]
+                        .contains(&e["verb"].as_str().unwrap_or_default())
+                    && object["namespace"] == NS
+                    && ["services", "ingresses"]
+                        .contains(&object["resource"].as_str().unwrap_or_default())
+            })
+            .count()
+    }
+
+    fn exposer(&self, ingress: bool, leader: bool) -> (ClusterExposer, watch::Sender<bool>) {
+        exposer(self.client.clone(), ingress, leader)
+    }
+}
+
+fn port_names(service: &Value) -> Vec<String> {
+    service["spec"]["ports"]
         .as_array()
         .into_iter()
         .flatten()
@@ -75,16 +207,16 @@ fn hosts_of(ingress: &Value, list: &str) -> Vec<String> {
 }
 
 fn exposer(
-    fake: &FakeApiServer,
-    ingress: Option<&str>,
+    client: kube::Client,
+    ingress: bool,
     leader: bool,
 ) -> (ClusterExposer, watch::Sender<bool>) {
     let (tx, rx) = watch::channel(leader);
     let config = ExposeConfig {
         resync: Duration::from_millis(50),
-        ..ExposeConfig::new("web", ingress, "cluster.local")
+        ..ExposeConfig::new(NAME, ingress.then_some(NAME), "cluster.local")
     };
-    (ClusterExposer::new(fake.client(NS), NS, config, rx), tx)
+    (ClusterExposer::new(client, NS, config, rx), tx)
 }
 
 fn asking(hostnames: &[&str], auto: bool) -> Exposure {
@@ -95,12 +227,12 @@ fn asking(hostnames: &[&str], auto: bool) -> Exposure {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_port_goes_on_the_service_and_the_host_names_on_the_ingress_once() {
-    let fake = FakeApiServer::start().await.expect("fake API server");
-    put_service(&fake);
-    put_ingress(&fake, Some("apps.example.com"));
-    let (exposer, _leader) = exposer(&fake, Some("web"), false);
+    let cluster = Cluster::start().await;
+    cluster.put_service().await;
+    cluster.put_ingress(Some("apps.example.com")).await;
+    let (exposer, _leader) = cluster.exposer(true, false);
     let urls = exposer
         .expose_port(NODE, 31000, &asking(&["echo.example.com"], true))
         .await
@@ -109,14 +241,14 @@ async fn the_port_goes_on_the_service_and_the_host_names_on_the_ingress_once() {
         urls,
         ["echo.example.com", "http-server-x7k2p-apps.example.com"]
     );
-    assert_eq!(port_names(&fake), ["grpc", "port31000"]);
-    let ing = ingress(&fake);
+    assert_eq!(cluster.port_names().await, ["grpc", "metrics", "port31000"]);
+    let ing = cluster.ingress().await;
     assert_eq!(
         hosts_of(&ing, "rules"),
         [
+            PLACEHOLDER,
             "echo.example.com",
             "http-server-x7k2p-apps.example.com",
-            "web.flows.invalid"
         ]
     );
     assert_eq!(
@@ -129,32 +261,31 @@ async fn the_port_goes_on_the_service_and_the_host_names_on_the_ingress_once() {
     );
     assert_eq!(
         ing["spec"]["rules"][1]["http"]["paths"][0]["backend"]["service"],
-        json!({"name": "web", "port": {"number": 31000}})
+        json!({"name": NAME, "port": {"number": 31000}})
     );
+    let writes = cluster.writes();
+    assert_eq!(writes, 4, "the two objects made, then one update of each");
     // Exposing again (a resync, another replica) reads and does not write.
-    let version = fake.resource_version();
     exposer
         .expose_port(NODE, 31000, &asking(&["echo.example.com"], true))
         .await
         .expect("exposed again");
     exposer.resync().await;
-    assert_eq!(
-        fake.resource_version(),
-        version,
-        "no write when nothing changed"
-    );
+    assert_eq!(cluster.writes(), writes, "no write when nothing changed");
     assert_eq!(exposer.exposed().get(NODE), Some(&31000));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn conflicting_updates_are_retried_on_a_fresh_read_up_to_five_times() {
     let fake = FakeApiServer::start().await.expect("fake API server");
-    put_service(&fake);
-    let (exposer, _leader) = exposer(&fake, None, false);
+    fake.put("v1", "services", NS, chart_service());
+    let port_names = || port_names(&fake.get("v1", "services", NS, NAME).expect("the Service"));
+    let service_path = format!("/services/{NAME}");
+    let (exposer, _leader) = exposer(fake.client(NS), false, false);
     fake.fail(
         Fault::new(409, "Conflict")
             .method("PUT")
-            .path_contains("/services/web")
+            .path_contains(&service_path)
             .times(4),
     );
     exposer
@@ -162,18 +293,18 @@ async fn conflicting_updates_are_retried_on_a_fresh_read_up_to_five_times() {
         .await
         .expect("the fifth attempt succeeds");
     assert!(fake.pending_faults().is_empty());
-    assert_eq!(port_names(&fake), ["grpc", "port31000"]);
+    assert_eq!(port_names(), ["grpc", "metrics", "port31000"]);
     let reads = fake
         .requests()
         .iter()
-        .filter(|r| r.method == "GET" && r.path.ends_with("/services/web"))
+        .filter(|r| r.method == "GET" && r.path.ends_with(&service_path))
         .count();
     assert_eq!(reads, 5, "each attempt reads the Service again");
 
     fake.fail(
         Fault::new(409, "Conflict")
             .method("PUT")
-            .path_contains("/services/web")
+            .path_contains(&service_path)
             .times(5),
     );
     let error = exposer
@@ -181,96 +312,101 @@ async fn conflicting_updates_are_retried_on_a_fresh_read_up_to_five_times() {
         .await
         .expect_err("five conflicts in a row");
     assert!(matches!(error, ExposeError::Conflicts { .. }), "{error}");
-    assert_eq!(port_names(&fake), ["grpc", "port31000"]);
+    assert_eq!(port_names(), ["grpc", "metrics", "port31000"]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn without_an_ingress_or_a_host_name_the_service_address_is_reported() {
-    let fake = FakeApiServer::start().await.expect("fake API server");
-    put_service(&fake);
-    let service_url = ["http://web.flows.svc.cluster.local:31000"];
+    let cluster = Cluster::start().await;
+    cluster.put_service().await;
     // No Ingress configured.
-    let (plain, _leader) = exposer(&fake, None, false);
+    let (plain, _leader) = cluster.exposer(false, false);
     let urls = plain
         .expose_port(NODE, 31000, &asking(&["echo.example.com"], true))
         .await
         .expect("exposed");
-    assert_eq!(urls, service_url);
+    assert_eq!(urls, [SERVICE_URL]);
     // A server that speaks TLS itself is reached with https.
     let tls = Exposure {
         tls: true,
         ..asking(&[], true)
     };
     let urls = plain.expose_port(NODE, 31000, &tls).await.expect("exposed");
-    assert_eq!(urls, ["https://web.flows.svc.cluster.local:31000"]);
+    assert_eq!(
+        urls,
+        ["https://common-module-tinyhost.tinysystems.svc.cluster.local:31000"]
+    );
     // Configured but missing.
-    let (missing, _leader) = exposer(&fake, Some("web"), false);
+    let (missing, _leader) = cluster.exposer(true, false);
     let urls = missing
         .expose_port(NODE, 31000, &asking(&["echo.example.com"], true))
         .await
         .expect("exposed");
-    assert_eq!(urls, service_url);
+    assert_eq!(urls, [SERVICE_URL]);
     // Present, but no suffix for the automatic name and no name given.
-    put_ingress(&fake, None);
+    cluster.put_ingress(None).await;
     let urls = missing
         .expose_port(NODE, 31000, &asking(&[], true))
         .await
         .expect("exposed");
-    assert_eq!(urls, service_url);
-    assert_eq!(hosts_of(&ingress(&fake), "rules"), ["web.flows.invalid"]);
+    assert_eq!(urls, [SERVICE_URL]);
+    assert_eq!(hosts_of(&cluster.ingress().await, "rules"), [PLACEHOLDER]);
     // Names an Ingress cannot carry are skipped; the others still go in.
     let urls = missing
         .expose_port(NODE, 31000, &asking(&["bad_name", "ok.example.com"], false))
         .await
         .expect("exposed");
     assert_eq!(urls, ["ok.example.com"]);
+    assert_eq!(
+        hosts_of(&cluster.ingress().await, "rules"),
+        [PLACEHOLDER, "ok.example.com"]
+    );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_missing_service_is_an_error() {
-    let fake = FakeApiServer::start().await.expect("fake API server");
-    let (exposer, _leader) = exposer(&fake, None, false);
+    let cluster = Cluster::start().await;
+    let (exposer, _leader) = cluster.exposer(false, false);
     let error = exposer
         .expose_port(NODE, 31000, &asking(&[], true))
         .await
         .expect_err("no Service");
     assert!(error.is_not_found(), "{error}");
-    assert!(error.to_string().starts_with("Service web: "), "{error}");
+    assert!(
+        error.to_string().starts_with(&format!("Service {NAME}: ")),
+        "{error}"
+    );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn only_the_leader_withdraws_a_deleted_nodes_port() {
-    let fake = FakeApiServer::start().await.expect("fake API server");
-    put_service(&fake);
-    put_ingress(&fake, Some("apps.example.com"));
-    let (exposer, leader) = exposer(&fake, Some("web"), false);
+    let cluster = Cluster::start().await;
+    cluster.put_service().await;
+    cluster.put_ingress(Some("apps.example.com")).await;
+    let (exposer, leader) = cluster.exposer(true, false);
     exposer
         .expose_port(NODE, 31000, &asking(&["echo.example.com"], true))
         .await
         .expect("exposed");
-    let version = fake.resource_version();
+    let writes = cluster.writes();
     exposer.withdraw_port(NODE, 31000).await.expect("a no-op");
-    assert_eq!(
-        fake.resource_version(),
-        version,
-        "a follower writes nothing"
-    );
+    assert_eq!(cluster.writes(), writes, "a follower writes nothing");
     assert!(exposer.exposed().is_empty(), "but stops re-asserting it");
 
     leader.send_replace(true);
     exposer.withdraw_port(NODE, 31000).await.expect("withdrawn");
-    assert_eq!(port_names(&fake), ["grpc"]);
-    let ing = ingress(&fake);
-    assert_eq!(hosts_of(&ing, "rules"), ["web.flows.invalid"]);
+    assert_eq!(cluster.port_names().await, ["grpc", "metrics"]);
+    let ing = cluster.ingress().await;
+    assert_eq!(hosts_of(&ing, "rules"), [PLACEHOLDER]);
     assert!(hosts_of(&ing, "tls").is_empty(), "{ing}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_resync_puts_back_what_an_upgrade_wiped_and_stops_on_shutdown() {
-    let fake = FakeApiServer::start().await.expect("fake API server");
-    put_service(&fake);
-    put_ingress(&fake, Some("apps.example.com"));
-    let (exposer, _leader) = exposer(&fake, Some("web"), false);
+    let cluster = Cluster::start().await;
+    cluster.put_service().await;
+    cluster.put_ingress(Some("apps.example.com")).await;
+    let (exposer, _leader) = cluster.exposer(true, false);
     exposer
         .expose_port(NODE, 31000, &asking(&[], true))
         .await
@@ -278,14 +414,25 @@ async fn the_resync_puts_back_what_an_upgrade_wiped_and_stops_on_shutdown() {
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(exposer.clone().run(stopped));
     // `helm upgrade` renders the objects as the chart has them.
-    put_service(&fake);
-    put_ingress(&fake, Some("apps.example.com"));
-    fake.wait_until(WAIT, |f| {
-        (port_names(f) == ["grpc", "port31000"] && hosts_of(&ingress(f), "rules").len() == 2)
-            .then_some(())
-    })
-    .await
-    .expect("the resync restores the port and the rule");
+    let wiped = cluster.put_service().await;
+    assert_eq!(port_names(&wiped), ["grpc", "metrics"], "{wiped}");
+    let wiped = cluster.put_ingress(Some("apps.example.com")).await;
+    assert_eq!(hosts_of(&wiped, "rules"), [PLACEHOLDER], "{wiped}");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let ports = cluster.port_names().await;
+        let rules = hosts_of(&cluster.ingress().await, "rules");
+        if ports == ["grpc", "metrics", "port31000"]
+            && rules == [PLACEHOLDER, "http-server-x7k2p-apps.example.com"]
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the resync did not restore the port and the rule: {ports:?}, {rules:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     stop.send_replace(true);
     tokio::time::timeout(WAIT, task)
         .await
