@@ -200,13 +200,36 @@ async fn reconcile(
             FinalizerEvent::Cleanup(_) => controller.cleanup().await,
         }
     })
-    .await
-    .map_err(|e| match e {
-        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-        other => ReconcileError::Finalizer(other.to_string()),
-    });
+    .await;
+    let result = match result {
+        // The finalizer's patch tests the list it read from the cache; a reconcile that ran
+        // before the watch delivered the previous patch fails that test (422) or races a
+        // write (409). The next look, with the object the watch brings, settles it.
+        Err(finalizer::Error::AddFinalizer(kube::Error::Api(e)))
+        | Err(finalizer::Error::RemoveFinalizer(kube::Error::Api(e)))
+            if e.code == 422 || e.code == 409 =>
+        {
+            tracing::debug!(node = %name, code = e.code, "finalizer patch raced a newer object; looking again");
+            Ok(Action::requeue(FINALIZER_RACE_RETRY))
+        }
+        other => other.map_err(|e| match e {
+            finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
+            other => ReconcileError::Finalizer(other.to_string()),
+        }),
+    };
     finish(&*controller, &name, started, result)
 }
+
+/// Whether a leader has written the node's status (its heartbeat is there).
+fn leader_reported(object: &DynamicObject) -> bool {
+    object
+        .data
+        .pointer("/status/lastUpdateTime")
+        .is_some_and(|t| !t.is_null())
+}
+
+/// How soon a reconcile whose finalizer patch raced a newer object looks again.
+const FINALIZER_RACE_RETRY: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl Reconciler for NodeController {
     const KIND: &'static str = "tinynode";
@@ -229,9 +252,12 @@ impl NodeController {
         }
         if self.context.is_leader() {
             self.write_status(object).await?;
-        } else {
+        } else if leader_reported(object) {
             // The leader's view of the node's durable state is the truth; a follower keeps
-            // it so that, leading next, it resumes where the leader left off.
+            // it so that, leading next, it resumes where the leader left off. Until a
+            // leader has reported the node there is no such view, and an empty status
+            // must not wipe what this replica's node did meanwhile (its settings were
+            // delivered here, once): leading next, it reports that.
             self.context
                 .runtime
                 .adopt_metadata(&object.name_any(), status_metadata(object));
