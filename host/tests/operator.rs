@@ -236,20 +236,8 @@ impl Link {
 
     /// A client of the control plane's admin through this link, acting as `user`.
     async fn client_as(&self, cp: &ControlPlane, user: &str) -> kube::Client {
-        let kubeconfig =
-            kube::config::Kubeconfig::read_from(cp.kubeconfig()).expect("the admin kubeconfig");
-        let mut config = kube::Config::from_custom_kubeconfig(
-            kubeconfig,
-            &kube::config::KubeConfigOptions::default(),
-        )
-        .await
-        .expect("a client configuration");
-        config.cluster_url = format!("https://127.0.0.1:{}", self.port)
-            .parse()
-            .expect("the link's URL");
-        config.auth_info.impersonate = Some(user.to_string());
-        config.auth_info.impersonate_groups = Some(vec!["system:masters".to_string()]);
-        kube::Client::try_from(config).expect("a kube client")
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        support::cluster::kube_client_through(cp, user, Some(address)).await
     }
 
     /// Closes every connection through the link and refuses new ones.

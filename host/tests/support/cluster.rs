@@ -386,6 +386,15 @@ pub fn signal_yaml(name: &str, node: &str, port: &str, data: &Value) -> String {
 /// A kube client of the control plane's admin, acting as user `user` (impersonated, in
 /// group `system:masters`), so the audit log tells apart what each in-process replica did.
 pub async fn kube_client_as(cp: &ControlPlane, user: &str) -> kube::Client {
+    kube_client_through(cp, user, None).await
+}
+
+/// [`kube_client_as`] reaching the API server at `through` (a relay's address) instead.
+pub async fn kube_client_through(
+    cp: &ControlPlane,
+    user: &str,
+    through: Option<std::net::SocketAddr>,
+) -> kube::Client {
     let kubeconfig =
         kube::config::Kubeconfig::read_from(cp.kubeconfig()).expect("the admin kubeconfig");
     let mut config = kube::Config::from_custom_kubeconfig(
@@ -394,6 +403,11 @@ pub async fn kube_client_as(cp: &ControlPlane, user: &str) -> kube::Client {
     )
     .await
     .expect("a client configuration");
+    if let Some(address) = through {
+        config.cluster_url = format!("https://{address}")
+            .parse()
+            .expect("the relay's URL");
+    }
     config.auth_info.impersonate = Some(user.to_string());
     config.auth_info.impersonate_groups = Some(vec!["system:masters".to_string()]);
     kube::Client::try_from(config).expect("a kube client")
