@@ -260,7 +260,7 @@ async fn a_slow_client_is_cut_off_and_a_late_body_gets_408() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_flow_gets_504_and_a_failing_one_500_naming_the_node() {
     const DELAY: &str = "00000032.common-module.delay-t";
-    const PICK: &str = "00000033.common-module.array_get-t";
+    const PICK: &str = "00000033.common-module.array-get-t";
     const ROUTER: &str = "00000034.common-module.router-t";
     // `/slow` goes through a 3 s delay, `/fail` to an array_get that fails, `/none` nowhere.
     let flow = server_node(
