@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use support::cluster::{
-    NS, Operator, account_kubeconfig, account_user, audit_events, control_plane_with, eventually,
-    exported, get_json, install_chart, install_crds, node_yaml, requests_by,
+    NS, Operator, account_kubeconfig, account_user, audit_events, control_plane_with, difference,
+    eventually, exported, get_json, install_chart, install_crds, node_yaml, requests_by,
 };
 use tinyhost_control_plane::{ControlPlane, Options};
 
@@ -169,10 +169,9 @@ fn round() -> Round {
     let after = requests_by(&after_events, &account_user(&chart));
     let (refused, status_writes) =
         audit_details(&after_events, before_events.len(), &account_user(&chart));
-    let requests = after
-        .iter()
-        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0).min(*v)))
-        .filter(|(k, v)| *v > 0 && !k.contains("leases"))
+    let requests = difference(&before, &after)
+        .into_iter()
+        .filter(|(k, _)| !k.contains("leases"))
         .collect();
     let module = get_json(&cp, &["get", "tinymodules", "-n", NS]);
     assert!(

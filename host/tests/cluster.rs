@@ -16,8 +16,8 @@ use tinyhost_control_plane::{ControlPlane, Options};
 
 use support::cluster::{
     NS, Operator, WAIT, account_kubeconfig, account_user, apply, apply_flow, audit_events,
-    control_plane, control_plane_with, documents, eventually, exported, get_json, install_chart,
-    install_crds, kubectl_ok, node_yaml, requests_by, signal_yaml,
+    control_plane, control_plane_with, difference, documents, eventually, exported, get_json,
+    install_chart, install_crds, kubectl_ok, node_yaml, requests_by, signal_yaml,
 };
 use support::examples;
 use support::http::{Backend, backend, respond};
@@ -577,18 +577,6 @@ fn writes(counts: &BTreeMap<String, usize>) -> BTreeMap<String, usize> {
             ["create", "update", "patch", "delete"].contains(&verb) && !k.contains("leases")
         })
         .map(|(k, v)| (k.clone(), *v))
-        .collect()
-}
-
-/// `after - before`, key by key, zeros left out.
-fn difference(
-    before: &BTreeMap<String, usize>,
-    after: &BTreeMap<String, usize>,
-) -> BTreeMap<String, usize> {
-    after
-        .iter()
-        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0).min(*v)))
-        .filter(|(_, v)| *v > 0)
         .collect()
 }
 

@@ -322,15 +322,7 @@ pub fn object_name_problem(name: &str) -> Option<String> {
     if name.len() > 253 {
         return Some(format!("`{name}` is longer than 253 characters"));
     }
-    let label_ok = |label: &str| {
-        !label.is_empty()
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-    };
-    if name.split('.').all(label_ok) {
+    if is_rfc1123_subdomain(name) {
         return None;
     }
     Some(format!(
@@ -338,6 +330,21 @@ pub fn object_name_problem(name: &str) -> Option<String> {
          each dot-separated part starting and ending with a letter or digit (component names \
          are sanitised in node names: `wasm_eval` is written `wasm-eval`)"
     ))
+}
+
+/// Whether `name` has the shape of a lowercase RFC 1123 subdomain as the API server
+/// checks it: dot-separated parts of lower-case letters, digits and `-`, each starting and
+/// ending with a letter or digit (lengths are the caller's rule: 253 for an object name,
+/// 63 per part for a DNS host name).
+pub fn is_rfc1123_subdomain(name: &str) -> bool {
+    name.split('.').all(|part| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !part.starts_with('-')
+            && !part.ends_with('-')
+    })
 }
 
 #[doc(hidden)]

@@ -306,6 +306,18 @@ pub fn audit_events(cp: &ControlPlane) -> Vec<Value> {
         .collect()
 }
 
+/// `after - before`, key by key, zeros left out.
+pub fn difference(
+    before: &std::collections::BTreeMap<String, usize>,
+    after: &std::collections::BTreeMap<String, usize>,
+) -> std::collections::BTreeMap<String, usize> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0).min(*v)))
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
+
 /// Who a request was made as: the impersonated user if any, else the authenticated one.
 pub fn acting_user(event: &Value) -> &str {
     event["impersonatedUser"]["username"]

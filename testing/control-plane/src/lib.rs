@@ -23,4 +23,4 @@ mod tools;
 
 pub use error::ControlPlaneError;
 pub use servers::{ControlPlane, Options};
-pub use tools::{Tools, tools};
+pub use tools::{Tools, home, tools};

@@ -9,14 +9,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tinyhost_control_plane::{ControlPlane, Options, tools};
+use tinyhost_control_plane::{ControlPlane, Options, home, tools};
 
 fn default_run_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| tinyhost_go_bin::workspace_root().join("target"))
-        .join("control-plane")
-        .join("run")
+    home().join("run")
 }
 
 fn usage() -> ExitCode {

@@ -61,8 +61,9 @@ fn modules_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("go")
 }
 
-/// The build folder: `CARGO_TARGET_DIR`, else `<workspace>/target`.
-fn target_dir() -> PathBuf {
+/// The control plane's folder in the build folder (`CARGO_TARGET_DIR`, else
+/// `<workspace>/target`): the built programs, and `run/` for `control-plane up`.
+pub fn home() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| tinyhost_go_bin::workspace_root().join("target"))
@@ -104,7 +105,7 @@ fn build_all() -> Result<Tools, ControlPlaneError> {
         }
     }
     let key = hex::encode(&key.finalize()[..8]);
-    let root = target_dir();
+    let root = home();
     let dir = root.join(&key);
     let tools = Tools { dir: dir.clone() };
     if PROGRAMS.iter().all(|(_, _, name)| dir.join(name).is_file()) {

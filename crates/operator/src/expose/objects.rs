@@ -72,17 +72,10 @@ pub fn auto_hostname(node: &str, suffix: &str) -> Option<String> {
 /// Whether `host` can be an Ingress rule's host and a Secret name's stem: a DNS-1123
 /// subdomain (no wildcard, no port).
 pub fn is_valid_hostname(host: &str) -> bool {
-    let label = |l: &str| {
-        let b = l.as_bytes();
-        !l.is_empty()
-            && l.len() <= 63
-            && b.iter()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-            && b[0] != b'-'
-            && b[b.len() - 1] != b'-'
-    };
     // `<host>-tls` must still be a valid Secret name (at most 253 characters).
-    host.len() <= 249 && host.split('.').all(label)
+    host.len() <= 249
+        && tinyhost_flow::manifest::is_rfc1123_subdomain(host)
+        && host.split('.').all(|label| label.len() <= 63)
 }
 
 /// The host names an exposure asks for on an Ingress whose hostname suffix is `suffix`:
