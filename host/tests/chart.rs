@@ -942,8 +942,16 @@ fn components_config_map_is_mounted_read_only_and_passed_as_components() {
     assert!(notes.contains("my-components"), "{notes}");
 }
 
-#[test]
-fn user_blocks_render_as_the_objects_given() {
+/// The values of the chart's user blocks (extra env, volumes, scheduling, annotations),
+/// and an install setting all of them: rendered in one test, installed in another.
+struct UserBlocks {
+    env: Value,
+    tolerations: Value,
+    affinity: Value,
+    annotations: Value,
+}
+
+fn user_blocks() -> (UserBlocks, Install) {
     let env = json!([
         {"name": "TINYHOST_GO", "value": "/opt/go/bin/go"},
         {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
@@ -953,7 +961,7 @@ fn user_blocks_render_as_the_objects_given() {
         "nodeSelectorTerms": [{"matchExpressions": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64", "arm64"]}]}]}}});
     // Strings YAML could read as something else must stay strings.
     let annotations = json!({"prometheus.io/scrape": "true", "a": "on", "b": "0123", "c": "null", "d": "yes: no"});
-    let m = Install::new()
+    let install = Install::new()
         .set("extraEnv", env.clone())
         .set("extraArgs", json!(["--identity=pinned"]))
         .set(
@@ -980,8 +988,30 @@ fn user_blocks_render_as_the_objects_given() {
             "serviceAccount.annotations",
             json!({"example.com/role": "flows"}),
         )
-        .set("service.annotations", annotations.clone())
-        .manifests();
+        .set("service.annotations", annotations.clone());
+    (
+        UserBlocks {
+            env,
+            tolerations,
+            affinity,
+            annotations,
+        },
+        install,
+    )
+}
+
+#[test]
+fn user_blocks_render_as_the_objects_given() {
+    let (
+        UserBlocks {
+            env,
+            tolerations,
+            affinity,
+            annotations,
+        },
+        install,
+    ) = user_blocks();
+    let m = install.manifests();
     let pod = m.pod();
     let env_vars = m.container().env.as_deref().unwrap_or_default();
     assert_eq!(json!(env_vars[env_vars.len() - 2..]), env);
@@ -1378,33 +1408,11 @@ fn the_api_server_accepts_every_object_of_every_variant() {
                 .set("components", json!(["/opt/components"]))
                 .set("componentsConfigMap", json!("my-components")),
         ),
-        ("no-metrics", Install::new().set("metrics.enabled", json!(false))),
         (
-            "user-blocks",
-            Install::new()
-                .set(
-                    "extraEnv",
-                    json!([{"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]),
-                )
-                .set(
-                    "extraVolumes",
-                    json!([{"name": "extra", "secret": {"secretName": "wasm"}}]),
-                )
-                .set(
-                    "extraVolumeMounts",
-                    json!([{"name": "extra", "mountPath": "/opt/extra", "readOnly": true}]),
-                )
-                .set(
-                    "resources",
-                    json!({"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}),
-                )
-                .set(
-                    "tolerations",
-                    json!([{"key": "dedicated", "operator": "Equal", "value": "flows", "effect": "NoSchedule"}]),
-                )
-                .set("podAnnotations", json!({"prometheus.io/scrape": "true"}))
-                .set("cache.sizeLimit", json!("2Gi")),
+            "no-metrics",
+            Install::new().set("metrics.enabled", json!(false)),
         ),
+        ("user-blocks", user_blocks().1),
     ];
     for (variant, install) in variants {
         let namespace = format!("chart-{variant}");
