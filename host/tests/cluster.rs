@@ -59,7 +59,13 @@ fn the_crds_are_accepted_and_every_example_round_trips_unchanged() {
             "{example}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        for object in documents(&yaml) {
+        let objects = documents(&yaml);
+        assert_eq!(
+            objects.len(),
+            String::from_utf8_lossy(&yaml).matches("\nkind: ").count(),
+            "{example}: every exported object read back"
+        );
+        for object in objects {
             let kind = object["kind"].as_str().expect("kind").to_lowercase();
             let name = object["metadata"]["name"].as_str().expect("name");
             let stored = get_json(&cp, &["get", &kind, name, "-n", "flows"]);

@@ -360,10 +360,10 @@ pub fn exported(example: impl AsRef<std::path::Path>, ns: &str) -> Vec<u8> {
 
 /// The objects of a multi-document YAML stream.
 pub fn documents(yaml: &[u8]) -> Vec<Value> {
+    use serde::Deserialize as _;
     let text = String::from_utf8_lossy(yaml);
-    text.split("\n---")
-        .filter(|doc| !doc.trim().is_empty() && doc.trim() != "---")
-        .map(|doc| serde_norway::from_str::<Value>(doc).expect("a YAML document"))
+    serde_norway::Deserializer::from_str(&text)
+        .map(|doc| Value::deserialize(doc).expect("a YAML document"))
         .filter(|v| !v.is_null())
         .collect()
 }
