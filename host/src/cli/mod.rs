@@ -5,6 +5,7 @@
 mod bench;
 mod cache;
 mod call;
+mod component;
 mod components;
 mod crds;
 mod eval;
@@ -42,6 +43,8 @@ enum Command {
     Run(run::RunArgs),
     /// List components and their ports.
     Components(components::ComponentsArgs),
+    /// The authors' kit: create, build, validate, inspect, push and pull components.
+    Component(component::ComponentArgs),
     /// Evaluate an edge configuration (a `{{ }}` template or a JSON object) against a message.
     Expr(expr::ExprArgs),
     /// Load a flow, send one message to `node:port`, wait for the whole downstream subtree
@@ -102,6 +105,7 @@ async fn async_main(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => run::run(args).await,
         Command::Components(args) => components::components(args).await,
+        Command::Component(args) => component::component(args).await,
         Command::Call(args) => call::call(args).await,
         Command::Eval(args) => eval::eval(args).await,
         Command::Cache(args) => cache::cache(args),
