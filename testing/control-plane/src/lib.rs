@@ -17,7 +17,7 @@
 
 mod error;
 mod pki;
-mod process;
+pub mod process;
 mod servers;
 mod tools;
 

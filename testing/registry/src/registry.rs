@@ -1,0 +1,216 @@
+//! One registry server on loopback: its config, storage, htpasswd file and logs in a
+//! temporary folder of its own. It can be stopped and resumed on the same port and
+//! storage, as a registry that goes down and comes back would be.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use tinyhost_control_plane::process::Server;
+
+use crate::error::RegistryError;
+use crate::tools::tools;
+
+/// How long the registry may take to answer `GET /v2/` (it takes well under a second).
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// bcrypt's cheapest cost: the hash only guards a test registry, and each check of a
+/// request's password costs this much.
+const BCRYPT_COST: u32 = 4;
+
+/// How the registry is started.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A user and password the registry demands (HTTP Basic, from an htpasswd file), as a
+    /// private registry would; `None` lets anyone pull and push.
+    pub auth: Option<(String, String)>,
+}
+
+/// A running (or stopped) registry. Dropping it kills the server and removes its folder.
+#[derive(Debug)]
+pub struct Registry {
+    /// The server, `None` while stopped. Declared first so it is killed before the folder
+    /// it writes to is removed.
+    server: Option<Server>,
+    /// The `docker-registry` program.
+    program: PathBuf,
+    /// Holds config.yml, htpasswd, storage/ and the logs; removed on drop.
+    dir: tempfile::TempDir,
+    /// `dir/storage`, the registry's root directory.
+    storage: PathBuf,
+    port: u16,
+    auth: Option<(String, String)>,
+    /// How many times the server was started: each start logs to its own file.
+    starts: u32,
+}
+
+impl Registry {
+    /// Fetches the tools (once) and starts a registry on a free loopback port, with empty
+    /// storage; returns when it answers `GET /v2/`. The server is tied to the calling
+    /// thread (killed if the thread ends), so call this, and [`Registry::resume`], on the
+    /// thread that owns the handle.
+    pub fn start(options: Options) -> Result<Registry, RegistryError> {
+        let program = tools()?.registry;
+        let dir = tempfile::Builder::new()
+            .prefix("tinyhost-registry-")
+            .tempdir()
+            .map_err(RegistryError::io("creating a temporary folder"))?;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .map_err(RegistryError::io("finding a free port"))?;
+        let storage = dir.path().join("storage");
+        let mut registry = Registry {
+            server: None,
+            program,
+            dir,
+            storage,
+            port,
+            auth: options.auth,
+            starts: 0,
+        };
+        std::fs::create_dir_all(registry.storage()).map_err(RegistryError::io(format!(
+            "creating {}",
+            registry.storage().display()
+        )))?;
+        registry.write_config()?;
+        registry.resume()?;
+        Ok(registry)
+    }
+
+    /// `127.0.0.1:PORT`, as image references name it (`127.0.0.1:PORT/repo:tag`).
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (`kill -9`, as a crash would), keeping its storage and port, so a
+    /// test can see what a client does when the registry is down.
+    pub fn stop(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            server.kill();
+        }
+    }
+
+    /// Starts the server again on the same port and storage; returns when it answers.
+    /// Does nothing if it is running.
+    pub fn resume(&mut self) -> Result<(), RegistryError> {
+        if let Some(server) = self.server.as_mut()
+            && server.running()
+        {
+            return Ok(());
+        }
+        self.stop();
+        self.starts += 1;
+        let config = self.dir.path().join("config.yml");
+        let log = self
+            .dir
+            .path()
+            .join(format!("registry-{}.log", self.starts));
+        let args = ["serve".to_string(), config.to_string_lossy().into_owned()];
+        let mut server = Server::spawn("docker-registry", &self.program, &args, &log, true)?;
+        let address = self.address();
+        let deadline = Instant::now() + READY_WITHIN;
+        loop {
+            if !server.running() {
+                return Err(server.failed("it exited").into());
+            }
+            // 401 is the answer of a registry that wants credentials: it is up.
+            if let Ok(200 | 401) = v2_status(&address) {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(server
+                    .failed(format!(
+                        "GET http://{address}/v2/ got no answer within {READY_WITHIN:?}"
+                    ))
+                    .into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.server = Some(server);
+        Ok(())
+    }
+
+    /// Writes `dir/config.json` in Docker's format, the file clients read credentials
+    /// from (`DOCKER_CONFIG=dir`; skopeo's `--authfile`): this registry's user and
+    /// password, or no entries without auth. Returns its path.
+    pub fn docker_config(&self, dir: &Path) -> Result<PathBuf, RegistryError> {
+        let mut auths = serde_json::Map::new();
+        if let Some((user, password)) = &self.auth {
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            auths.insert(self.address(), serde_json::json!({ "auth": token }));
+        }
+        let config = serde_json::json!({ "auths": auths });
+        std::fs::create_dir_all(dir)
+            .map_err(RegistryError::io(format!("creating {}", dir.display())))?;
+        let path = dir.join("config.json");
+        std::fs::write(&path, format!("{config:#}\n"))
+            .map_err(RegistryError::io(format!("writing {}", path.display())))?;
+        Ok(path)
+    }
+
+    /// The registry's storage root (`docker/registry/v2/...` below it), for tests that
+    /// look at or corrupt what was pushed.
+    pub fn storage(&self) -> &Path {
+        &self.storage
+    }
+
+    /// The registry's config: filesystem storage with deletes allowed (tests clean up and
+    /// check garbage), the loopback port, and htpasswd auth when asked for.
+    fn write_config(&self) -> Result<(), RegistryError> {
+        // Paths as JSON strings: a JSON string is a valid double-quoted YAML scalar.
+        let quoted = |path: &Path| serde_json::Value::from(path.to_string_lossy()).to_string();
+        let mut config = format!(
+            "version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: {storage}
+  delete:
+    enabled: true
+http:
+  addr: {address}
+",
+            storage = quoted(self.storage()),
+            address = self.address(),
+        );
+        if let Some((user, password)) = &self.auth {
+            let hash = bcrypt::hash(password, BCRYPT_COST)?;
+            let htpasswd = self.dir.path().join("htpasswd");
+            std::fs::write(&htpasswd, format!("{user}:{hash}\n"))
+                .map_err(RegistryError::io(format!("writing {}", htpasswd.display())))?;
+            config.push_str(&format!(
+                "auth:
+  htpasswd:
+    realm: tinyhost-test
+    path: {}
+",
+                quoted(&htpasswd)
+            ));
+        }
+        let path = self.dir.path().join("config.yml");
+        std::fs::write(&path, config)
+            .map_err(RegistryError::io(format!("writing {}", path.display())))
+    }
+}
+
+/// The status of `GET /v2/` (the registry's "are you there" endpoint), without credentials.
+fn v2_status(address: &str) -> std::io::Result<u16> {
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    write!(
+        stream,
+        "GET /v2/ HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|status| status.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {response:?}")))
+}
