@@ -142,7 +142,9 @@ fn chain(c: &mut Criterion) {
                 cache_dir: Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("component-cache")),
                 ..EngineConfig::default()
             },
-            component_paths: vec![PathBuf::from(tinyhost::guests::TESTKIT_WASM)],
+            components: vec![tinyhost::registry::ComponentSource::Path(PathBuf::from(
+                tinyhost::guests::TESTKIT_WASM,
+            ))],
             ..RuntimeConfig::default()
         };
         let runtime = Runtime::start(config).await.expect("runtime");

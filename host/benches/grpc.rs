@@ -45,7 +45,9 @@ fn engine() -> EngineConfig {
 async fn runtime(remote: Option<Arc<dyn tinyhost::flow::remote::RemoteModules>>) -> Runtime {
     Runtime::start(RuntimeConfig {
         engine: engine(),
-        component_paths: vec![PathBuf::from(tinyhost::guests::TESTKIT_WASM)],
+        components: vec![tinyhost::registry::ComponentSource::Path(PathBuf::from(
+            tinyhost::guests::TESTKIT_WASM,
+        ))],
         remote,
         ..RuntimeConfig::default()
     })

@@ -15,6 +15,7 @@ pub mod cli;
 pub use tinyhost_capabilities as capabilities;
 pub use tinyhost_flow as flow;
 pub use tinyhost_grpc as grpc;
+pub use tinyhost_oci as oci;
 pub use tinyhost_guests as guests;
 pub use tinyhost_operator as operator;
 pub use tinyhost_sandbox as sandbox;

@@ -101,7 +101,7 @@ impl Module {
         );
         let runtime = Runtime::start(RuntimeConfig {
             engine: options.engine,
-            component_paths: vec![support::testkit()],
+            components: vec![tinyhost::registry::ComponentSource::Path(support::testkit())],
             builtins: options.builtins,
             max_depth: options.max_depth,
             remote: Some(Arc::new(client)),

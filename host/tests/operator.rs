@@ -126,7 +126,7 @@ fn config(
         expose: None,
         runtime: RuntimeConfig {
             engine: support::engine_config(),
-            component_paths: vec![support::testkit()],
+            components: vec![tinyhost::registry::ComponentSource::Path(support::testkit())],
             ..RuntimeConfig::default()
         },
     }

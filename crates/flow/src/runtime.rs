@@ -3,7 +3,6 @@
 //! (desired node sets) and the shared services of the capabilities together.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,9 +42,9 @@ pub const METADATA_FLUSH_INTERVAL: Duration = Duration::from_millis(200);
 pub struct RuntimeConfig {
     /// Engine limits and caches.
     pub engine: EngineConfig,
-    /// Component files and folders, loaded after the built-ins; the first file to define
-    /// a component name wins.
-    pub component_paths: Vec<PathBuf>,
+    /// Component files, folders and in-memory components (pulled from a registry), loaded
+    /// after the built-ins; the first file to define a component name wins.
+    pub components: Vec<ComponentSource>,
     /// Whether to load the embedded built-ins.
     pub builtins: bool,
     /// Where node metadata persists.
@@ -74,7 +73,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             engine: EngineConfig::default(),
-            component_paths: Vec::new(),
+            components: Vec::new(),
             builtins: true,
             state: Arc::new(MemoryMetadataStore::default()),
             leader: true,
@@ -111,7 +110,7 @@ impl Runtime {
             sandbox: sandbox.clone(),
             outbound: config.outbound.clone(),
         };
-        let sources = component_sources(config.builtins, &config.component_paths);
+        let sources = component_sources(config.builtins, &config.components);
         let components = components::load(&engine, services, &sources).await?;
         let router = Router::new(
             RouteLimits {
@@ -301,13 +300,13 @@ pub fn build_sandbox(
     sandbox_with_toolchains(engine.clone(), toolchain_config, &config.compilers)
 }
 
-/// The component sources of a host: the embedded built-ins (when `builtins`), then each
-/// file or folder in `paths`, in order (the first to define a name wins).
-pub fn component_sources(builtins: bool, paths: &[PathBuf]) -> Vec<ComponentSource> {
+/// The component sources of a host: the embedded built-ins (when `builtins`), then
+/// `others`, in order (the first to define a name wins).
+pub fn component_sources(builtins: bool, others: &[ComponentSource]) -> Vec<ComponentSource> {
     builtins
         .then(tinyhost_guests::builtins)
         .into_iter()
         .flatten()
-        .chain(paths.iter().cloned().map(ComponentSource::Path))
+        .chain(others.iter().cloned())
         .collect()
 }

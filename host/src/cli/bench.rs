@@ -49,9 +49,12 @@ pub(super) struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-    /// Extra component files or folders of `.wasm` components.
+    /// Extra components: `.wasm` files, folders of them, or `oci://REGISTRY/REPO:TAG`
+    /// (or `@sha256:…`) references.
     #[arg(long = "components")]
-    components: Vec<PathBuf>,
+    components: Vec<String>,
+    #[command(flatten)]
+    registry: super::sources::RegistryArgs,
     #[command(flatten)]
     http: super::http::HttpArgs,
     #[command(flatten)]
@@ -249,9 +252,16 @@ pub(super) async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // Every measured message is ready before the runtime starts: template errors show
     // early, and rendering is not part of the measured time.
     let measured_messages = Arc::new(template.render_all(messages)?);
+    let engine = args.engine.config();
+    let components = super::sources::component_sources(
+        &args.components,
+        &args.registry,
+        engine.cache_dir.as_deref(),
+    )
+    .await?;
     let runtime = super::shared::start_runtime(RuntimeConfig {
-        engine: args.engine.config(),
-        component_paths: args.components.clone(),
+        engine,
+        components,
         http: args.http.listeners("127.0.0.1"),
         outbound: args.http.outbound()?,
         ..RuntimeConfig::default()

@@ -19,9 +19,12 @@ pub(crate) struct CallArgs {
     /// The message as JSON.
     #[arg(long, short = 'd', default_value = "{}")]
     data: String,
-    /// Extra component files or folders of `.wasm` components.
+    /// Extra components: `.wasm` files, folders of them, or `oci://REGISTRY/REPO:TAG`
+    /// (or `@sha256:…`) references.
     #[arg(long = "components", short = 'c')]
-    components: Vec<PathBuf>,
+    components: Vec<String>,
+    #[command(flatten)]
+    registry: super::sources::RegistryArgs,
     #[command(flatten)]
     grpc: grpc::GrpcArgs,
     #[command(flatten)]
@@ -32,9 +35,16 @@ pub(crate) struct CallArgs {
 
 pub(crate) async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     let data: Value = serde_json::from_str(&args.data).context("--data is not JSON")?;
+    let engine = args.engine.config();
+    let components = super::sources::component_sources(
+        &args.components,
+        &args.registry,
+        engine.cache_dir.as_deref(),
+    )
+    .await?;
     let config = RuntimeConfig {
-        engine: args.engine.config(),
-        component_paths: args.components.clone(),
+        engine,
+        components,
         remote: grpc::local_remote(&args.grpc)?,
         http: args.http.listeners("127.0.0.1"),
         outbound: args.http.outbound()?,

@@ -1,7 +1,6 @@
 //! `tinyhost components`: the loaded components and their default ports.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
@@ -12,8 +11,10 @@ use super::shared::{EngineArgs, OutputFormat};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct ComponentsArgs {
-    /// Component files or folders (the built-ins are always listed).
-    paths: Vec<PathBuf>,
+    /// Component files, folders or `oci://` references (the built-ins are always listed).
+    paths: Vec<String>,
+    #[command(flatten)]
+    registry: super::sources::RegistryArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     output: OutputFormat,
@@ -23,9 +24,12 @@ pub(crate) struct ComponentsArgs {
 
 pub(crate) async fn components(args: ComponentsArgs) -> anyhow::Result<ExitCode> {
     // Listing needs the components only: no runtime, toolchains or metadata flusher.
-    let engine =
-        crate::engine::HostEngine::new(args.engine.config()).map_err(|e| anyhow!("{e}"))?;
-    let sources = crate::flow::runtime::component_sources(true, &args.paths);
+    let config = args.engine.config();
+    let others =
+        super::sources::component_sources(&args.paths, &args.registry, config.cache_dir.as_deref())
+            .await?;
+    let sources = crate::flow::runtime::component_sources(true, &others);
+    let engine = crate::engine::HostEngine::new(config).map_err(|e| anyhow!("{e}"))?;
     let registry = crate::flow::components::load_standalone(&engine, &sources)
         .await
         .map_err(|e| anyhow!("{e}"))?;

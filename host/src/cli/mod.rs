@@ -16,6 +16,7 @@ mod http;
 mod operator;
 mod run;
 mod shared;
+mod sources;
 
 use std::process::ExitCode;
 

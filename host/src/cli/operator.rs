@@ -45,14 +45,17 @@ pub(super) struct OperatorArgs {
     /// port>`, else `127.0.0.1:<grpc port>`).
     #[arg(long)]
     advertise_addr: Option<String>,
-    /// Component files or folders of `.wasm` components, besides the built-ins.
+    /// Components besides the built-ins: `.wasm` files, folders of them, or
+    /// `oci://REGISTRY/REPO:TAG` (or `@sha256:…`) references, pulled once into the cache.
     #[arg(
         long = "components",
         short = 'c',
         env = "TINYHOST_COMPONENTS",
         value_delimiter = ','
     )]
-    components: Vec<PathBuf>,
+    components: Vec<String>,
+    #[command(flatten)]
+    registry: super::sources::RegistryArgs,
     /// Image recorded in the module's TinyModule spec.
     #[arg(long, env = "TINYHOST_IMAGE", default_value = "")]
     image: String,
@@ -233,6 +236,15 @@ pub(super) async fn operator(args: OperatorArgs) -> anyhow::Result<ExitCode> {
     }
     let client = client(args.kubeconfig.as_ref()).await?;
     let identity = identity(args.identity.clone());
+    // Pulled after the probes are up (a large pull must not look like a hung pod), and
+    // before anything is served: a module does not run without a component it names.
+    let engine = args.engine.config();
+    let components = super::sources::component_sources(
+        &args.components,
+        &args.registry,
+        engine.cache_dir.as_deref(),
+    )
+    .await?;
     let config = OperatorConfig {
         module: args.name.clone(),
         version: args.version.trim_start_matches('v').to_string(),
@@ -248,8 +260,8 @@ pub(super) async fn operator(args: OperatorArgs) -> anyhow::Result<ExitCode> {
         grpc_server_tls: args.grpc.server_tls()?,
         expose: expose_config(&args),
         runtime: RuntimeConfig {
-            engine: args.engine.config(),
-            component_paths: args.components.clone(),
+            engine,
+            components,
             http: args.http.listeners("0.0.0.0"),
             outbound: args.http.outbound()?,
             replica: identity,

@@ -24,9 +24,12 @@ const EMBEDDED_EXAMPLE: &str = include_str!("../../../examples/hello/flow.yaml")
 pub(crate) struct RunArgs {
     /// Folder or file of manifests; omitted = the embedded hello flow.
     path: Option<PathBuf>,
-    /// Extra component files or folders of `.wasm` components.
+    /// Extra components: `.wasm` files, folders of them, or `oci://REGISTRY/REPO:TAG`
+    /// (or `@sha256:…`) references; added to those the flow folder's `components.yaml` names.
     #[arg(long = "components", short = 'c')]
-    components: Vec<PathBuf>,
+    components: Vec<String>,
+    #[command(flatten)]
+    registry: super::sources::RegistryArgs,
     /// Stop after this many debug/control messages.
     #[arg(long)]
     max_messages: Option<u64>,
@@ -74,9 +77,15 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         };
         base.join(".tinyhost").join("state")
     });
+    let engine = args.engine.config();
+    let mut names = args.components.clone();
+    names.extend(super::sources::flow_components(&path)?);
+    let components =
+        super::sources::component_sources(&names, &args.registry, engine.cache_dir.as_deref())
+            .await?;
     let config = RuntimeConfig {
-        engine: args.engine.config(),
-        component_paths: args.components.clone(),
+        engine,
+        components,
         state: Arc::new(FileMetadataStore::new(state_dir)),
         trace_outputs: args.trace,
         remote: grpc::local_remote(&args.grpc)?,

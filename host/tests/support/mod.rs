@@ -166,7 +166,7 @@ async fn start_runtime(
     let config = RuntimeConfig {
         engine,
         toolchain,
-        component_paths: vec![testkit()],
+        components: vec![tinyhost::registry::ComponentSource::Path(testkit())],
         state: Arc::new(FileMetadataStore::new(state_dir)),
         trace_outputs: true,
         ..RuntimeConfig::default()
