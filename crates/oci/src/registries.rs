@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::errors::OciDistributionError;
+use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, manifest::OciDescriptor};
 use oci_wasm::{WASM_LAYER_MEDIA_TYPE, WASM_MANIFEST_CONFIG_MEDIA_TYPE, WasmClient, WasmConfig};
@@ -392,9 +392,22 @@ impl Registries {
                 message: e.to_string(),
             };
         }
+        let not_found =
+            || format!("not found in the registry (no such repository, tag or digest): {e}");
         let message = match &e {
-            OciDistributionError::ImageManifestNotFoundError(_) => {
-                format!("not found in the registry (no such repository, tag or digest): {e}")
+            OciDistributionError::ImageManifestNotFoundError(_)
+            | OciDistributionError::ServerError { code: 404, .. } => not_found(),
+            OciDistributionError::RegistryError { envelope, .. }
+                if envelope.errors.iter().any(|c| {
+                    matches!(
+                        c.code,
+                        OciErrorCode::ManifestUnknown
+                            | OciErrorCode::NameUnknown
+                            | OciErrorCode::BlobUnknown
+                    )
+                }) =>
+            {
+                not_found()
             }
             OciDistributionError::AuthenticationFailure(_)
             | OciDistributionError::UnauthorizedError { .. } => {
