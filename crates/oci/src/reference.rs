@@ -85,10 +85,8 @@ impl FromStr for ComponentRef {
             return Err(bad("the repository is missing"));
         }
         let inner: oci_client::Reference = rest.parse().map_err(|e| bad(&format!("{e}")))?;
-        if let Some(digest) = inner.digest() {
-            if !digest.starts_with("sha256:") {
-                return Err(bad("only sha256 digests are supported"));
-            }
+        if inner.digest().is_some_and(|d| !d.starts_with("sha256:")) {
+            return Err(bad("only sha256 digests are supported"));
         }
         Ok(ComponentRef { inner })
     }
