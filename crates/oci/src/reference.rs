@@ -142,10 +142,8 @@ mod tests {
             assert!(e.contains(why), "{text}: {e}");
         }
         let sha512 = format!("oci://ghcr.example/org/c@sha512:{}", "a".repeat(128));
-        for (text, why) in [(sha512.as_str(), "only sha256")] {
-            let e = text.parse::<ComponentRef>().unwrap_err().to_string();
-            assert!(e.contains(why), "{text}: {e}");
-        }
+        let e = sha512.parse::<ComponentRef>().unwrap_err().to_string();
+        assert!(e.contains("only sha256"), "{e}");
         assert!(is_oci_reference("oci://x.y/z"));
         assert!(!is_oci_reference("build/hello.wasm"));
     }

@@ -288,7 +288,7 @@ async fn artifacts_that_are_not_wasm_components_are_refused() {
     client
         .push(
             &image,
-            &[layer.clone()],
+            std::slice::from_ref(&layer),
             config,
             &RegistryAuth::Anonymous,
             None,
