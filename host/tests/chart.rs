@@ -942,6 +942,41 @@ fn components_config_map_is_mounted_read_only_and_passed_as_components() {
     assert!(notes.contains("my-components"), "{notes}");
 }
 
+#[test]
+fn oci_components_take_registry_credentials_from_a_pull_secret_and_named_insecure_registries() {
+    let m = Install::new().manifests();
+    assert!(m.flag("registry-config").is_empty());
+    assert!(m.flag("insecure-registry").is_empty());
+    let m = Install::new()
+        .set(
+            "components",
+            json!(["oci://registry.example/flows/greeter:1.0.0"]),
+        )
+        .set("registryCredentialsSecret", json!("regcred"))
+        .set("insecureRegistries", json!(["registry.flows.svc:5000"]))
+        .manifests();
+    assert_eq!(
+        m.flag("components"),
+        ["oci://registry.example/flows/greeter:1.0.0"]
+    );
+    let mount = m.mount("registry-credentials");
+    assert_eq!(mount.read_only, Some(true));
+    assert_eq!(
+        m.flag("registry-config"),
+        [format!("{}/.dockerconfigjson", mount.mount_path)]
+    );
+    assert_eq!(m.flag("insecure-registry"), ["registry.flows.svc:5000"]);
+    let secret = m
+        .volume("registry-credentials")
+        .secret
+        .as_ref()
+        .expect("a Secret volume");
+    assert_eq!(secret.secret_name.as_deref(), Some("regcred"));
+    let items = secret.items.as_ref().expect("the one key");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].key, ".dockerconfigjson");
+}
+
 /// The values of the chart's user blocks (extra env, volumes, scheduling, annotations),
 /// and an install setting all of them: rendered in one test, installed in another.
 struct UserBlocks {
@@ -1349,8 +1384,16 @@ fn the_operator_command_accepts_the_charts_arguments() {
         return;
     }
     let m = Install::new()
-        .set("components", json!(["/opt/components"]))
+        .set(
+            "components",
+            json!([
+                "/opt/components",
+                "oci://registry.example/flows/greeter:1.0.0"
+            ]),
+        )
         .set("componentsConfigMap", json!("my-components"))
+        .set("registryCredentialsSecret", json!("regcred"))
+        .set("insecureRegistries", json!(["registry.flows.svc:5000"]))
         .set("ingress.enabled", json!(true))
         .manifests();
     assert!(!m.flag("http-ingress").is_empty());
@@ -1405,8 +1448,16 @@ fn the_api_server_accepts_every_object_of_every_variant() {
         (
             "components",
             Install::new()
-                .set("components", json!(["/opt/components"]))
-                .set("componentsConfigMap", json!("my-components")),
+                .set(
+                    "components",
+                    json!([
+                        "/opt/components",
+                        "oci://registry.example/flows/greeter:1.0.0"
+                    ]),
+                )
+                .set("componentsConfigMap", json!("my-components"))
+                .set("registryCredentialsSecret", json!("regcred"))
+                .set("insecureRegistries", json!(["registry.flows.svc:5000"])),
         ),
         (
             "no-metrics",

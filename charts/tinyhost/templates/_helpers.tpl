@@ -101,6 +101,11 @@ Where componentsConfigMap is mounted.
 /etc/tinyhost/components
 {{- end }}
 
+{{/* Where the registry credentials Secret is mounted. */}}
+{{- define "tinyhost.registryCredentialsPath" -}}
+/etc/tinyhost/registry
+{{- end }}
+
 {{/*
 The host of the Ingress's placeholder rule. Kubernetes accepts an Ingress only with a rule
 or a default backend; a default backend would take every request for a host no server
