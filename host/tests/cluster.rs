@@ -17,7 +17,7 @@ use tinyhost_control_plane::{ControlPlane, Options};
 use support::cluster::{
     NS, Operator, WAIT, account_kubeconfig, account_user, apply, apply_flow, audit_events,
     control_plane, control_plane_with, difference, documents, eventually, exported, get_json,
-    install_chart, install_crds, kubectl_ok, node_yaml, requests_by, signal_yaml,
+    install_chart, install_crds, kubectl_ok, node_yaml, requests_by, signal_yaml, status_port,
 };
 use support::examples;
 use support::http::{Backend, backend, respond};
@@ -165,20 +165,6 @@ fn upstream_shaped_objects_are_accepted_and_invalid_ones_refused_with_the_server
 fn base64_of(value: &Value) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(value.to_string())
-}
-
-/// The configuration of port `port` in a TinyNode's status, decoded.
-fn status_port(node: &Value, port: &str) -> Value {
-    use base64::Engine as _;
-    node["status"]["ports"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["name"] == port)
-        .and_then(|p| p["configuration"].as_str())
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or(Value::Null)
 }
 
 const FINALIZER: &str = "io.tinysystems/node-finalizer";

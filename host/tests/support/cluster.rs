@@ -388,6 +388,20 @@ pub fn node_yaml(name: &str, component: &str, ports: &str, edges: &str) -> Strin
     )
 }
 
+/// The configuration of port `port` in a TinyNode's status, decoded.
+pub fn status_port(node: &Value, port: &str) -> Value {
+    use base64::Engine as _;
+    node["status"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == port)
+        .and_then(|p| p["configuration"].as_str())
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Value::Null)
+}
+
 /// A TinySignal to `node:port` with `data`.
 pub fn signal_yaml(name: &str, node: &str, port: &str, data: &Value) -> String {
     format!(

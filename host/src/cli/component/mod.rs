@@ -4,12 +4,18 @@
 mod build;
 mod inspect;
 mod new;
+mod pull;
+mod push;
 mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+
+use crate::cli::shared::EngineArgs;
+use crate::cli::sources::RegistryArgs;
+use crate::oci::{ComponentRef, is_oci_reference};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct ComponentArgs {
@@ -28,6 +34,10 @@ enum ComponentCommand {
     Inspect(inspect::InspectArgs),
     /// Check that a file is a component tinyhost can load, with a clear reason if not.
     Validate(validate::ValidateArgs),
+    /// Publish a component to an OCI registry as a wasm artifact (CNCF wasm layout).
+    Push(push::PushArgs),
+    /// Pull a component from an OCI registry into the cache (and optionally copy it out).
+    Pull(pull::PullArgs),
 }
 
 pub(crate) async fn component(args: ComponentArgs) -> anyhow::Result<ExitCode> {
@@ -36,12 +46,27 @@ pub(crate) async fn component(args: ComponentArgs) -> anyhow::Result<ExitCode> {
         ComponentCommand::Build(args) => build::build(args).await,
         ComponentCommand::Inspect(args) => inspect::inspect(args).await,
         ComponentCommand::Validate(args) => validate::validate(args).await,
+        ComponentCommand::Push(args) => push::push(args).await,
+        ComponentCommand::Pull(args) => pull::pull(args).await,
     }
 }
 
 /// The local file behind a `FILE|REF` argument. References are pulled into the cache
 /// first, so `inspect` reads exactly what a flow would load.
-pub(crate) async fn resolve_target(target: &str) -> anyhow::Result<PathBuf> {
+pub(crate) async fn resolve_target(
+    target: &str,
+    registry: &RegistryArgs,
+    engine: &EngineArgs,
+) -> anyhow::Result<PathBuf> {
+    if is_oci_reference(target) {
+        let reference: ComponentRef = target.parse()?;
+        let registries = registry.registries(engine.config().cache_dir.as_deref())?;
+        let pulled = registries.pull(&reference).await?;
+        for warning in &pulled.warnings {
+            eprintln!("warning: {warning}");
+        }
+        return Ok(pulled.path);
+    }
     let path = PathBuf::from(target);
     std::fs::metadata(&path).with_context(|| format!("cannot read `{target}`"))?;
     Ok(path)
