@@ -69,7 +69,8 @@ pub struct Pulled {
     pub layer: String,
     /// The component file in the store.
     pub path: PathBuf,
-    /// Whether bytes came over the network this time (false: served from the store).
+    /// Whether the component's bytes came over the network this time (false: the store
+    /// had them, perhaps under another tag).
     pub fetched: bool,
     /// Things the operator should know: a tag that moved, a registry that was down.
     pub warnings: Vec<String>,
@@ -176,7 +177,7 @@ impl Registries {
             });
         }
         let pinned = reference.with_digest(&digest);
-        let (layer, path) = self.fetch(&client, &auth, &name, &pinned).await?;
+        let (layer, path, downloaded) = self.fetch(&client, &auth, &name, &pinned).await?;
         self.store.put_manifest(
             &digest,
             &ManifestRecord {
@@ -188,13 +189,13 @@ impl Registries {
         if reference.digest().is_none() {
             self.store.put_tag(&name, &digest)?;
         }
-        tracing::info!(reference = %name, %digest, "pulled a component");
+        tracing::info!(reference = %name, %digest, downloaded, "pulled a component");
         Ok(Pulled {
             reference: name,
             digest,
             layer: layer.digest,
             path,
-            fetched: true,
+            fetched: downloaded,
             warnings,
         })
     }
@@ -254,14 +255,16 @@ impl Registries {
     }
 
     /// Pulls the manifest `pinned` names, checks it is a wasm component artifact within
-    /// the size limit, and streams its layer into the store, verifying the digest.
+    /// the size limit, and streams its layer into the store, verifying the digest, unless
+    /// the store holds that layer already (another tag of the same build). Says whether
+    /// the layer was downloaded.
     async fn fetch(
         &self,
         client: &Client,
         auth: &RegistryAuth,
         name: &str,
         pinned: &ComponentRef,
-    ) -> Result<(OciDescriptor, PathBuf), OciError> {
+    ) -> Result<(OciDescriptor, PathBuf, bool), OciError> {
         let not_wasm = |reason: String| OciError::NotWasm {
             reference: name.to_string(),
             reason,
@@ -297,6 +300,9 @@ impl Registries {
         let declared = u64::try_from(layer.size).unwrap_or(u64::MAX);
         if declared > limit {
             return Err(too_large(declared));
+        }
+        if let Some(path) = self.store.verified_blob(&layer.digest) {
+            return Ok((layer.clone(), path, false));
         }
         let mut stream = client
             .pull_blob_stream(pinned.client_reference(), layer)
@@ -339,7 +345,7 @@ impl Registries {
             });
         }
         let path = self.store.commit_blob(file, &layer.digest)?;
-        Ok((layer.clone(), path))
+        Ok((layer.clone(), path, true))
     }
 
     fn auth(&self, reference: &ComponentRef) -> RegistryAuth {

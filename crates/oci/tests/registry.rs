@@ -173,6 +173,28 @@ async fn a_component_skopeo_pushed_is_pulled() {
 }
 
 #[tokio::test]
+async fn a_component_already_kept_under_another_tag_is_not_downloaded_again() {
+    let registry = Registry::start(Options::default()).expect("registry");
+    let store = tempfile::tempdir().expect("temp dir");
+    let hosts = registries(store.path());
+    let stable = reference(&registry, "authors/same:stable");
+    let v1 = reference(&registry, "authors/same:1.0.0");
+    let a = hosts
+        .push(component(10), &stable, BTreeMap::new())
+        .await
+        .expect("push");
+    let b = hosts
+        .push(component(10), &v1, BTreeMap::new())
+        .await
+        .expect("push");
+    assert_eq!(a.layer, b.layer);
+    assert!(hosts.pull(&stable).await.expect("pull").fetched);
+    let second = hosts.pull(&v1).await.expect("pull the other tag");
+    assert!(!second.fetched, "the same bytes were downloaded twice");
+    assert_eq!(second.layer, a.layer);
+}
+
+#[tokio::test]
 async fn a_tag_that_moved_is_pulled_again_and_said() {
     let registry = Registry::start(Options::default()).expect("registry");
     let store = tempfile::tempdir().expect("temp dir");
