@@ -33,6 +33,15 @@ fn tinyhost(cache: &Path, args: &[&str]) -> Output {
         .expect("tinyhost runs")
 }
 
+/// `tinyhost cache ACTION` on the cache folder `cache`.
+fn cache_action(cache: &Path, action: &str) -> Output {
+    tinyhost_command()
+        .env("TINYHOST_CACHE_DIR", cache)
+        .args(["cache", action])
+        .output()
+        .expect("tinyhost runs")
+}
+
 fn stdout_of(output: &Output, what: &str) -> String {
     assert!(
         output.status.success(),
@@ -111,6 +120,22 @@ fn push_and_pull_from_the_command_line() {
         std::fs::read(&copy).expect("copied"),
         std::fs::read(greeter()).expect("greeter")
     );
+
+    // The cache reports what was pulled; emptied, the next pull fetches again.
+    let stats = cache_action(cache.path(), "stats");
+    let stats: Value = serde_json::from_str(&stdout_of(&stats, "cache stats")).expect("JSON");
+    let size = std::fs::metadata(greeter()).expect("greeter").len();
+    assert_eq!(stats["pulled"], json!({"files": 1, "bytes": size}));
+    stdout_of(&cache_action(cache.path(), "clear"), "cache clear");
+    let stats = cache_action(cache.path(), "stats");
+    let stats: Value = serde_json::from_str(&stdout_of(&stats, "cache stats")).expect("JSON");
+    assert_eq!(stats["pulled"], json!({"files": 0, "bytes": 0}));
+    let out = tinyhost(
+        cache.path(),
+        &["component", "pull", &reference, "--output", "json"],
+    );
+    let again: Value = serde_json::from_str(&stdout_of(&out, "pull")).expect("JSON");
+    assert_eq!(again["fetched"], true);
 
     // `inspect` and `components` read a reference like a file.
     let out = tinyhost(

@@ -34,6 +34,8 @@ pub(crate) fn cache(args: CacheArgs) -> anyhow::Result<ExitCode> {
         dir.join("toolchain"),
     ));
     let precompiled = ["components", "modules", "snapshots"].map(|kind| dir.join(kind));
+    // Components pulled from registries (`--components oci://…`), by digest.
+    let pulled = dir.join("oci");
     match args.action {
         CacheAction::Stats => {
             let (programs, program_bytes) = toolchain
@@ -43,10 +45,12 @@ pub(crate) fn cache(args: CacheArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|d| folder_usage(d))
                 .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+            let (pulled_files, pulled_bytes) = folder_usage(&pulled.join("blobs").join("sha256"));
             let value = json!({
                 "dir": dir,
                 "programs": {"files": programs, "bytes": program_bytes},
                 "precompiled": {"files": files, "bytes": bytes},
+                "pulled": {"files": pulled_files, "bytes": pulled_bytes},
             });
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
@@ -54,7 +58,8 @@ pub(crate) fn cache(args: CacheArgs) -> anyhow::Result<ExitCode> {
             let mut freed = toolchain
                 .clear()
                 .context("cannot clear the program cache")?;
-            for d in &precompiled {
+            freed += folder_usage(&pulled.join("blobs").join("sha256")).1;
+            for d in precompiled.iter().chain([&pulled]) {
                 freed += folder_usage(d).1;
                 if d.exists() {
                     std::fs::remove_dir_all(d)
