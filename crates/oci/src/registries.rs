@@ -127,7 +127,7 @@ impl Registries {
     /// reached, the digest the tag last resolved to is served, with a warning.
     pub async fn pull(&self, reference: &ComponentRef) -> Result<Pulled, OciError> {
         let name = reference.to_string();
-        let client = self.client(reference.registry());
+        let client = self.client(reference.registry()).await;
         let auth = self.auth(reference);
         let mut warnings = Vec::new();
         let digest = match reference.digest() {
@@ -151,10 +151,11 @@ impl Registries {
                         .filter(|d| self.cached(d).is_some())
                         .ok_or_else(|| OciError::Unreachable {
                             reference: name.clone(),
-                            message: e.to_string(),
+                            message: describe(&e),
                         })?;
                     let note = format!(
-                        "{name}: the registry cannot be reached ({e}); using the cached {cached}"
+                        "{name}: the registry cannot be reached ({}); using the cached {cached}",
+                        describe(&e)
                     );
                     tracing::warn!("{note}");
                     warnings.push(note);
@@ -216,7 +217,7 @@ impl Registries {
                 reference: name.clone(),
                 reason: format!("{e:#}"),
             })?;
-        let client = self.client(reference.registry());
+        let client = self.client(reference.registry()).await;
         let auth = self.auth(reference);
         let annotations = (!annotations.is_empty()).then_some(annotations);
         WasmClient::new(client.clone())
@@ -352,29 +353,57 @@ impl Registries {
         self.options.credentials.for_registry(reference.registry())
     }
 
-    fn client(&self, registry: &str) -> Client {
-        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        clients
+    /// The client for `registry`, made on first use. HTTPS unless plain HTTP is allowed
+    /// for the registry and it does not speak TLS (as Docker does for insecure
+    /// registries: try HTTPS, fall back to HTTP).
+    async fn client(&self, registry: &str) -> Client {
+        let known = self
+            .clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(registry)
+            .cloned();
+        if let Some(client) = known {
+            return client;
+        }
+        let protocol = if self.plain_http_allowed(registry) && !self.speaks_tls(registry).await {
+            ClientProtocol::Http
+        } else {
+            ClientProtocol::Https
+        };
+        let client = Client::new(ClientConfig {
+            protocol,
+            connect_timeout: Some(self.options.connect_timeout),
+            read_timeout: Some(self.options.read_timeout),
+            ..ClientConfig::default()
+        });
+        self.clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .entry(registry.to_string())
-            .or_insert_with(|| {
-                let protocol = if self.plain_http(registry) {
-                    ClientProtocol::Http
-                } else {
-                    ClientProtocol::Https
-                };
-                Client::new(ClientConfig {
-                    protocol,
-                    connect_timeout: Some(self.options.connect_timeout),
-                    read_timeout: Some(self.options.read_timeout),
-                    ..ClientConfig::default()
-                })
-            })
+            .or_insert(client)
             .clone()
     }
 
-    /// Loopback registries (a developer's, a test's) speak plain HTTP; any other host only
-    /// when named with `--insecure-registry`.
-    fn plain_http(&self, registry: &str) -> bool {
+    /// Whether `registry` answers HTTPS. A certificate that is not trusted still means it
+    /// speaks TLS: the pull then fails with that error rather than falling back to HTTP.
+    async fn speaks_tls(&self, registry: &str) -> bool {
+        let Ok(probe) = reqwest::Client::builder()
+            .connect_timeout(self.options.connect_timeout)
+            .timeout(self.options.connect_timeout)
+            .build()
+        else {
+            return false;
+        };
+        match probe.get(format!("https://{registry}/v2/")).send().await {
+            Ok(_) => true,
+            Err(e) => is_certificate_error(&e),
+        }
+    }
+
+    /// Plain HTTP may be used for loopback registries (a developer's, a test's) and for
+    /// hosts named with `--insecure-registry`; never for any other.
+    fn plain_http_allowed(&self, registry: &str) -> bool {
         let host = host_of(registry);
         let loopback = host == "localhost"
             || host
@@ -395,7 +424,16 @@ impl Registries {
         if is_unreachable(&e) {
             return OciError::Unreachable {
                 reference: name,
-                message: e.to_string(),
+                message: describe(&e),
+            };
+        }
+        if is_certificate_error(&e) {
+            return OciError::Registry {
+                reference: name,
+                message: format!(
+                    "the registry's TLS certificate is not trusted (add its CA to the system's trust store, or point SSL_CERT_FILE at it): {}",
+                    describe(&e)
+                ),
             };
         }
         let not_found =
@@ -433,7 +471,7 @@ impl Registries {
             } => {
                 format!("the registry refused access: {e}")
             }
-            _ => e.to_string(),
+            _ => describe(&e),
         };
         OciError::Registry {
             reference: name,
@@ -449,10 +487,53 @@ fn host_of(registry: &str) -> &str {
     registry.rsplit_once(':').map_or(registry, |(h, _)| h)
 }
 
+/// An error and the errors it wraps, outermost first. An I/O error's `source` skips the
+/// error it wraps, so that one is stepped into instead.
+fn causes<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |e| {
+        match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        }
+    })
+}
+
+/// The error with its causes, each said once (`error sending request: connection refused`).
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::new();
+    for cause in causes(e) {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
+/// Whether a TLS handshake failed on the certificate (the peer does speak TLS).
+fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    causes(e).any(|cause| {
+        matches!(
+            cause.downcast_ref::<rustls::Error>(),
+            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+        )
+    })
+}
+
 /// A registry that is down or unreachable (as opposed to one that answered "no").
 fn is_unreachable(e: &OciDistributionError) -> bool {
     match e {
-        OciDistributionError::RequestError(e) => e.is_connect() || e.is_timeout(),
+        OciDistributionError::RequestError(e) => {
+            (e.is_connect() || e.is_timeout()) && !is_certificate_error(e)
+        }
         OciDistributionError::ServerError { code, .. } => *code >= 500,
         _ => false,
     }
@@ -478,7 +559,7 @@ mod tests {
             ("ghcr.example", false),
             ("10.0.0.1:5000", false),
         ] {
-            assert_eq!(r.plain_http(registry), plain, "{registry}");
+            assert_eq!(r.plain_http_allowed(registry), plain, "{registry}");
         }
     }
 }

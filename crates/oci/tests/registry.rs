@@ -425,6 +425,7 @@ async fn content_that_does_not_match_its_digest_is_refused() {
 async fn registries_with_auth_take_docker_config_credentials() {
     let registry = Registry::start(Options {
         auth: Some(("author".into(), "s3cret".into())),
+        ..Options::default()
     })
     .expect("registry");
     let config_dir = tempfile::tempdir().expect("temp dir");
@@ -509,4 +510,58 @@ fn write_oci_layout(dir: &Path, component: &[u8]) {
         }],
     });
     std::fs::write(dir.join("index.json"), index.to_string()).expect("index");
+}
+
+#[tokio::test]
+async fn an_https_registry_is_reached_over_tls_and_an_untrusted_one_is_refused() {
+    let registry = Registry::start(Options {
+        tls: true,
+        ..Options::default()
+    })
+    .expect("registry");
+    let store = tempfile::tempdir().expect("temp dir");
+    let r = reference(&registry, "secure/c:1");
+
+    // Not trusted: the certificate error is what the author sees (no fall-back to HTTP).
+    let e = registries(store.path())
+        .push(component(11), &r, BTreeMap::new())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.to_lowercase().contains("certificate"), "{e}");
+
+    // Trusted (through the standard SSL_CERT_FILE, read by a child process so this
+    // test's own environment stays untouched): push and pull over HTTPS.
+    let ca = registry.ca_certificate().expect("a CA").to_path_buf();
+    let status = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "trusted_https_round_trip",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("SSL_CERT_FILE", &ca)
+        .env("TRUSTED_REGISTRY", registry.address())
+        .status()
+        .expect("the test binary runs");
+    assert!(status.success(), "the round trip over HTTPS failed");
+}
+
+/// Run by the test above in a child process that trusts the registry's CA.
+#[tokio::test]
+#[ignore = "run by an_https_registry_is_reached_over_tls_and_an_untrusted_one_is_refused"]
+async fn trusted_https_round_trip() {
+    let address = std::env::var("TRUSTED_REGISTRY").expect("TRUSTED_REGISTRY");
+    let store = tempfile::tempdir().expect("temp dir");
+    let hosts = registries(store.path());
+    let r: ComponentRef = format!("oci://{address}/secure/c:1")
+        .parse()
+        .expect("reference");
+    let pushed = hosts
+        .push(component(11), &r, BTreeMap::new())
+        .await
+        .expect("push over HTTPS");
+    let pulled = hosts.pull(&r).await.expect("pull over HTTPS");
+    assert_eq!(pulled.digest, pushed.digest);
+    assert_eq!(std::fs::read(pulled.path).expect("pulled"), component(11));
 }

@@ -20,6 +20,9 @@ pub enum RegistryError {
     #[error(transparent)]
     Server(#[from] ControlPlaneError),
     /// The password could not be hashed for the htpasswd file.
+    /// The test certificates could not be made.
+    #[error("making the registry's certificates: {0}")]
+    Certificate(#[from] rcgen::Error),
     #[error("hashing the registry password: {0}")]
     Password(#[from] bcrypt::BcryptError),
     /// Files could not be written or read.

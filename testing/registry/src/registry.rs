@@ -26,6 +26,9 @@ pub struct Options {
     /// A user and password the registry demands (HTTP Basic, from an htpasswd file), as a
     /// private registry would; `None` lets anyone pull and push.
     pub auth: Option<(String, String)>,
+    /// Serve HTTPS with a certificate for `127.0.0.1` signed by a CA of the test's own
+    /// ([`Registry::ca_certificate`]), as a real registry would; `false` serves plain HTTP.
+    pub tls: bool,
 }
 
 /// A running (or stopped) registry. Dropping it kills the server and removes its folder.
@@ -42,6 +45,8 @@ pub struct Registry {
     storage: PathBuf,
     port: u16,
     auth: Option<(String, String)>,
+    /// The CA certificate (PEM) the serving certificate is signed by, with TLS.
+    ca: Option<PathBuf>,
     /// How many times the server was started: each start logs to its own file.
     starts: u32,
 }
@@ -69,8 +74,12 @@ impl Registry {
             storage,
             port,
             auth: options.auth,
+            ca: None,
             starts: 0,
         };
+        if options.tls {
+            registry.ca = Some(registry.write_certificates()?);
+        }
         std::fs::create_dir_all(registry.storage()).map_err(RegistryError::io(format!(
             "creating {}",
             registry.storage().display()
@@ -116,9 +125,12 @@ impl Registry {
             if !server.running() {
                 return Err(server.failed("it exited").into());
             }
-            // 401 is the answer of a registry that wants credentials: it is up.
-            if let Ok(200 | 401) = v2_status(&address) {
-                break;
+            // 401 is the answer of a registry that wants credentials, 400 that of one
+            // serving HTTPS to this plain request: either way it is up.
+            match v2_status(&address) {
+                Ok(200 | 401) => break,
+                Ok(400) if self.ca.is_some() => break,
+                _ => {}
             }
             if Instant::now() > deadline {
                 return Err(server
@@ -152,6 +164,35 @@ impl Registry {
         Ok(path)
     }
 
+    /// The CA certificate (PEM file) that signed the registry's serving certificate, when
+    /// it serves HTTPS: what a client must trust to reach it.
+    pub fn ca_certificate(&self) -> Option<&Path> {
+        self.ca.as_deref()
+    }
+
+    /// A CA and a serving certificate for `127.0.0.1` and `localhost`, written beside the
+    /// config; returns the CA's path.
+    fn write_certificates(&self) -> Result<PathBuf, RegistryError> {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let ca_key = KeyPair::generate()?;
+        let mut ca = CertificateParams::new(Vec::<String>::new())?;
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca.self_signed(&ca_key)?;
+        let key = KeyPair::generate()?;
+        let serving =
+            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])?
+                .signed_by(&key, &ca_cert, &ca_key)?;
+        let write = |name: &str, pem: String| {
+            let path = self.dir.path().join(name);
+            std::fs::write(&path, pem)
+                .map_err(RegistryError::io(format!("writing {}", path.display())))?;
+            Ok::<_, RegistryError>(path)
+        };
+        write("server.pem", serving.pem())?;
+        write("server-key.pem", key.serialize_pem())?;
+        write("ca.pem", ca_cert.pem())
+    }
+
     /// The registry's storage root (`docker/registry/v2/...` below it), for tests that
     /// look at or corrupt what was pushed.
     pub fn storage(&self) -> &Path {
@@ -178,6 +219,16 @@ http:
             storage = quoted(self.storage()),
             address = self.address(),
         );
+        if self.ca.is_some() {
+            config.push_str(&format!(
+                "  tls:
+    certificate: {}
+    key: {}
+",
+                quoted(&self.dir.path().join("server.pem")),
+                quoted(&self.dir.path().join("server-key.pem"))
+            ));
+        }
         if let Some((user, password)) = &self.auth {
             let hash = bcrypt::hash(password, BCRYPT_COST)?;
             let htpasswd = self.dir.path().join("htpasswd");

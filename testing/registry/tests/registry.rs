@@ -17,6 +17,7 @@ const WASM: &[u8] = b"\0asm\x0d\x00\x01\x00";
 fn auth() -> Options {
     Options {
         auth: Some(("tester".to_string(), "s3cret pass".to_string())),
+        ..Options::default()
     }
 }
 
