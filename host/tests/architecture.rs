@@ -40,6 +40,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("crates/grpc", &["tinyhost-flow"]),
+    ("crates/oci", &[]),
     (
         "crates/operator",
         &["tinyhost-flow", "tinyhost-capabilities", "tinyhost-grpc"],
@@ -56,11 +57,16 @@ const LAYERS: &[(&str, &[&str])] = &[
             "tinyhost-guests",
             "tinyhost-expr",
             "tinyhost-toolchain",
+            "tinyhost-oci",
         ],
     ),
     ("testing/fake-apiserver", &[]),
     ("testing/go-bin", &[]),
     ("testing/control-plane", &["tinyhost-go-bin"]),
+    (
+        "testing/registry",
+        &["tinyhost-control-plane", "tinyhost-go-bin"],
+    ),
 ];
 
 /// The workspace crates named in the `[dependencies]` table of `manifest` (not dev- or

@@ -334,6 +334,7 @@ fn a_flow_names_its_component_by_reference_and_runs_on_when_the_registry_is_down
 fn the_operator_loads_a_component_by_reference_with_registry_credentials() {
     let mut registry = Registry::start(Options {
         auth: Some(("flows".into(), "pull-secret".into())),
+        ..Options::default()
     })
     .expect("registry");
     let credentials_dir = tempfile::tempdir().expect("temp dir");
@@ -388,7 +389,7 @@ fn the_operator_loads_a_component_by_reference_with_registry_credentials() {
         let node = get_json(cp, &["get", "tinynode", node, "-n", NS]);
         panic!("{e}; node: {node}\noperator log:\n{}", operator.log());
     }
-    let module = get_json(&cp, &["get", "tinymodules", "-n", NS]);
+    let module = get_json(cp, &["get", "tinymodules", "-n", NS]);
     assert!(module.to_string().contains("\"greeter\""), "{module}");
     drop(operator);
 
@@ -397,7 +398,7 @@ fn the_operator_loads_a_component_by_reference_with_registry_credentials() {
     let operator = Operator::start(&chart, &kubeconfig, "common-module-0", &extra);
     operator.wait_ready();
     apply_flow(
-        &cp,
+        cp,
         &signal_yaml(
             "greet-grace",
             node,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow};
 use futures::future::try_join_all;
 
+use crate::cli::shared::EngineArgs;
 use crate::oci::{ComponentRef, Credentials, Registries, RegistryOptions, is_oci_reference};
 use crate::wasm::registry::ComponentSource;
 
@@ -137,4 +138,25 @@ pub(crate) fn flow_components(flow: &Path) -> anyhow::Result<Vec<String>> {
             }
         })
         .collect())
+}
+
+/// The local file behind a `FILE|REF` argument. References are pulled into the cache
+/// first, so `component inspect` reads exactly what a flow would load.
+pub(crate) async fn resolve_target(
+    target: &str,
+    registry: &RegistryArgs,
+    engine: &EngineArgs,
+) -> anyhow::Result<PathBuf> {
+    if is_oci_reference(target) {
+        let reference: ComponentRef = target.parse()?;
+        let registries = registry.registries(engine.config().cache_dir.as_deref())?;
+        let pulled = registries.pull(&reference).await?;
+        for warning in &pulled.warnings {
+            eprintln!("warning: {warning}");
+        }
+        return Ok(pulled.path);
+    }
+    let path = PathBuf::from(target);
+    std::fs::metadata(&path).with_context(|| format!("cannot read `{target}`"))?;
+    Ok(path)
 }

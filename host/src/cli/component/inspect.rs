@@ -28,7 +28,8 @@ pub(crate) struct InspectArgs {
 }
 
 pub(crate) async fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
-    let path = super::resolve_target(&args.target, &args.registry, &args.engine).await?;
+    let path =
+        crate::cli::sources::resolve_target(&args.target, &args.registry, &args.engine).await?;
     let bytes = validate::read(&path)?;
     let engine = validate::engine(&args.engine)?;
     let origin = path.display().to_string();

@@ -8,14 +8,7 @@ mod pull;
 mod push;
 mod validate;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-
-use anyhow::Context;
-
-use crate::cli::shared::EngineArgs;
-use crate::cli::sources::RegistryArgs;
-use crate::oci::{ComponentRef, is_oci_reference};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct ComponentArgs {
@@ -49,25 +42,4 @@ pub(crate) async fn component(args: ComponentArgs) -> anyhow::Result<ExitCode> {
         ComponentCommand::Push(args) => push::push(args).await,
         ComponentCommand::Pull(args) => pull::pull(args).await,
     }
-}
-
-/// The local file behind a `FILE|REF` argument. References are pulled into the cache
-/// first, so `inspect` reads exactly what a flow would load.
-pub(crate) async fn resolve_target(
-    target: &str,
-    registry: &RegistryArgs,
-    engine: &EngineArgs,
-) -> anyhow::Result<PathBuf> {
-    if is_oci_reference(target) {
-        let reference: ComponentRef = target.parse()?;
-        let registries = registry.registries(engine.config().cache_dir.as_deref())?;
-        let pulled = registries.pull(&reference).await?;
-        for warning in &pulled.warnings {
-            eprintln!("warning: {warning}");
-        }
-        return Ok(pulled.path);
-    }
-    let path = PathBuf::from(target);
-    std::fs::metadata(&path).with_context(|| format!("cannot read `{target}`"))?;
-    Ok(path)
 }
