@@ -20,6 +20,32 @@ fn component(n: u32) -> Vec<u8> {
     .expect("valid component text")
 }
 
+/// A registry of its own, an empty store and a client keeping pulls in it.
+struct Setup {
+    registry: Registry,
+    store: tempfile::TempDir,
+    hosts: Registries,
+}
+
+fn setup() -> Setup {
+    let registry = Registry::start(Options::default()).expect("registry");
+    let store = tempfile::tempdir().expect("temp dir");
+    let hosts = registries(store.path());
+    Setup {
+        registry,
+        store,
+        hosts,
+    }
+}
+
+/// Pushes `component(n)` to `r`, without annotations.
+async fn push(hosts: &Registries, n: u32, r: &ComponentRef) -> tinyhost_oci::Pushed {
+    hosts
+        .push(component(n), r, BTreeMap::new())
+        .await
+        .expect("push")
+}
+
 fn registries(store: &Path) -> Registries {
     Registries::new(RegistryOptions::new(store))
 }
@@ -41,9 +67,11 @@ fn ok(output: Output, what: &str) -> String {
 
 #[tokio::test]
 async fn what_tinyhost_pushes_skopeo_reads_and_what_it_pulls_is_verified_and_kept() {
-    let registry = Registry::start(Options::default()).expect("registry");
-    let store = tempfile::tempdir().expect("temp dir");
-    let hosts = registries(store.path());
+    let Setup {
+        registry,
+        store,
+        hosts,
+    } = setup();
     let bytes = component(1);
     let r = reference(&registry, "authors/hello:0.1.0");
     let mut annotations = BTreeMap::new();
@@ -174,19 +202,15 @@ async fn a_component_skopeo_pushed_is_pulled() {
 
 #[tokio::test]
 async fn a_component_already_kept_under_another_tag_is_not_downloaded_again() {
-    let registry = Registry::start(Options::default()).expect("registry");
-    let store = tempfile::tempdir().expect("temp dir");
-    let hosts = registries(store.path());
+    let Setup {
+        registry,
+        store: _store,
+        hosts,
+    } = setup();
     let stable = reference(&registry, "authors/same:stable");
     let v1 = reference(&registry, "authors/same:1.0.0");
-    let a = hosts
-        .push(component(10), &stable, BTreeMap::new())
-        .await
-        .expect("push");
-    let b = hosts
-        .push(component(10), &v1, BTreeMap::new())
-        .await
-        .expect("push");
+    let a = push(&hosts, 10, &stable).await;
+    let b = push(&hosts, 10, &v1).await;
     assert_eq!(a.layer, b.layer);
     assert!(hosts.pull(&stable).await.expect("pull").fetched);
     let second = hosts.pull(&v1).await.expect("pull the other tag");
@@ -196,19 +220,15 @@ async fn a_component_already_kept_under_another_tag_is_not_downloaded_again() {
 
 #[tokio::test]
 async fn a_tag_that_moved_is_pulled_again_and_said() {
-    let registry = Registry::start(Options::default()).expect("registry");
-    let store = tempfile::tempdir().expect("temp dir");
-    let hosts = registries(store.path());
+    let Setup {
+        registry,
+        store,
+        hosts,
+    } = setup();
     let r = reference(&registry, "authors/moving:latest");
-    let v1 = hosts
-        .push(component(3), &r, BTreeMap::new())
-        .await
-        .expect("push v1");
+    let v1 = push(&hosts, 3, &r).await;
     assert!(hosts.pull(&r).await.expect("pull v1").fetched);
-    let v2 = hosts
-        .push(component(4), &r, BTreeMap::new())
-        .await
-        .expect("push v2");
+    let v2 = push(&hosts, 4, &r).await;
     assert_ne!(v1.digest, v2.digest);
     let restarted = registries(store.path());
     let pulled = restarted.pull(&r).await.expect("pull v2");
@@ -231,10 +251,7 @@ async fn a_registry_that_is_down_is_survived_with_the_cached_copy() {
     let store = tempfile::tempdir().expect("temp dir");
     let r = reference(&registry, "authors/steady:1");
     let hosts = registries(store.path());
-    let pushed = hosts
-        .push(component(5), &r, BTreeMap::new())
-        .await
-        .expect("push");
+    let pushed = push(&hosts, 5, &r).await;
     hosts.pull(&r).await.expect("pull");
     registry.stop();
 
@@ -261,14 +278,13 @@ async fn a_registry_that_is_down_is_survived_with_the_cached_copy() {
 
 #[tokio::test]
 async fn unknown_tags_and_digests_are_clear_errors() {
-    let registry = Registry::start(Options::default()).expect("registry");
-    let store = tempfile::tempdir().expect("temp dir");
-    let hosts = registries(store.path());
+    let Setup {
+        registry,
+        store: _store,
+        hosts,
+    } = setup();
     let r = reference(&registry, "authors/known:1");
-    hosts
-        .push(component(6), &r, BTreeMap::new())
-        .await
-        .expect("push");
+    push(&hosts, 6, &r).await;
 
     let e = hosts
         .pull(&reference(&registry, "authors/known:2"))
@@ -361,9 +377,11 @@ async fn artifacts_that_are_not_wasm_components_are_refused() {
 
 #[tokio::test]
 async fn a_200_mb_component_is_refused_before_it_is_downloaded() {
-    let registry = Registry::start(Options::default()).expect("registry");
-    let store = tempfile::tempdir().expect("temp dir");
-    let hosts = registries(store.path());
+    let Setup {
+        registry,
+        store,
+        hosts,
+    } = setup();
     let r = reference(&registry, "authors/huge:1");
     // A real component followed by a 200 MB custom section.
     let mut bytes = component(7);
@@ -396,14 +414,13 @@ async fn a_200_mb_component_is_refused_before_it_is_downloaded() {
 
 #[tokio::test]
 async fn content_that_does_not_match_its_digest_is_refused() {
-    let registry = Registry::start(Options::default()).expect("registry");
-    let store = tempfile::tempdir().expect("temp dir");
-    let hosts = registries(store.path());
+    let Setup {
+        registry,
+        store: _store,
+        hosts,
+    } = setup();
     let r = reference(&registry, "authors/tampered:1");
-    let pushed = hosts
-        .push(component(8), &r, BTreeMap::new())
-        .await
-        .expect("push");
+    let pushed = push(&hosts, 8, &r).await;
     // Change the blob inside the registry's storage, keeping its length.
     let hex = pushed.layer.trim_start_matches("sha256:");
     let data = registry
@@ -557,10 +574,7 @@ async fn trusted_https_round_trip() {
     let r: ComponentRef = format!("oci://{address}/secure/c:1")
         .parse()
         .expect("reference");
-    let pushed = hosts
-        .push(component(11), &r, BTreeMap::new())
-        .await
-        .expect("push over HTTPS");
+    let pushed = push(&hosts, 11, &r).await;
     let pulled = hosts.pull(&r).await.expect("pull over HTTPS");
     assert_eq!(pulled.digest, pushed.digest);
     assert_eq!(std::fs::read(pulled.path).expect("pulled"), component(11));

@@ -252,13 +252,9 @@ pub(super) async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // Every measured message is ready before the runtime starts: template errors show
     // early, and rendering is not part of the measured time.
     let measured_messages = Arc::new(template.render_all(messages)?);
-    let engine = args.engine.config();
-    let components = super::sources::component_sources(
-        &args.components,
-        &args.registry,
-        engine.cache_dir.as_deref(),
-    )
-    .await?;
+    let (engine, components) =
+        super::sources::engine_and_components(&args.engine, &args.components, &args.registry)
+            .await?;
     let runtime = super::shared::start_runtime(RuntimeConfig {
         engine,
         components,

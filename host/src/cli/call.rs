@@ -35,13 +35,9 @@ pub(crate) struct CallArgs {
 
 pub(crate) async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     let data: Value = serde_json::from_str(&args.data).context("--data is not JSON")?;
-    let engine = args.engine.config();
-    let components = super::sources::component_sources(
-        &args.components,
-        &args.registry,
-        engine.cache_dir.as_deref(),
-    )
-    .await?;
+    let (engine, components) =
+        super::sources::engine_and_components(&args.engine, &args.components, &args.registry)
+            .await?;
     let config = RuntimeConfig {
         engine,
         components,

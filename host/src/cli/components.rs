@@ -24,10 +24,8 @@ pub(crate) struct ComponentsArgs {
 
 pub(crate) async fn components(args: ComponentsArgs) -> anyhow::Result<ExitCode> {
     // Listing needs the components only: no runtime, toolchains or metadata flusher.
-    let config = args.engine.config();
-    let others =
-        super::sources::component_sources(&args.paths, &args.registry, config.cache_dir.as_deref())
-            .await?;
+    let (config, others) =
+        super::sources::engine_and_components(&args.engine, &args.paths, &args.registry).await?;
     let sources = crate::flow::runtime::component_sources(true, &others);
     let engine = crate::engine::HostEngine::new(config).map_err(|e| anyhow!("{e}"))?;
     let registry = crate::flow::components::load_standalone(&engine, &sources)

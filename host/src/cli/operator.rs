@@ -238,13 +238,9 @@ pub(super) async fn operator(args: OperatorArgs) -> anyhow::Result<ExitCode> {
     let identity = identity(args.identity.clone());
     // Pulled after the probes are up (a large pull must not look like a hung pod), and
     // before anything is served: a module does not run without a component it names.
-    let engine = args.engine.config();
-    let components = super::sources::component_sources(
-        &args.components,
-        &args.registry,
-        engine.cache_dir.as_deref(),
-    )
-    .await?;
+    let (engine, components) =
+        super::sources::engine_and_components(&args.engine, &args.components, &args.registry)
+            .await?;
     let config = OperatorConfig {
         module: args.name.clone(),
         version: args.version.trim_start_matches('v').to_string(),

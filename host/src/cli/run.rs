@@ -77,12 +77,10 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         };
         base.join(".tinyhost").join("state")
     });
-    let engine = args.engine.config();
     let mut names = args.components.clone();
     names.extend(super::sources::flow_components(&path)?);
-    let components =
-        super::sources::component_sources(&names, &args.registry, engine.cache_dir.as_deref())
-            .await?;
+    let (engine, components) =
+        super::sources::engine_and_components(&args.engine, &names, &args.registry).await?;
     let config = RuntimeConfig {
         engine,
         components,

@@ -8,6 +8,7 @@ use anyhow::{Context, anyhow};
 use futures::future::try_join_all;
 
 use crate::cli::shared::EngineArgs;
+use crate::engine::EngineConfig;
 use crate::oci::{ComponentRef, Credentials, Registries, RegistryOptions, is_oci_reference};
 use crate::wasm::registry::ComponentSource;
 
@@ -53,10 +54,22 @@ impl RegistryArgs {
     }
 }
 
+/// The engine settings of a command and the sources of the components it names: the
+/// pulls go to the engine's cache folder.
+pub(crate) async fn engine_and_components(
+    engine: &EngineArgs,
+    names: &[String],
+    registry: &RegistryArgs,
+) -> anyhow::Result<(EngineConfig, Vec<ComponentSource>)> {
+    let engine = engine.config();
+    let components = component_sources(names, registry, engine.cache_dir.as_deref()).await?;
+    Ok((engine, components))
+}
+
 /// The sources for `names` (files, folders, `oci://` references), pulling references that
 /// the cache does not hold. A reference that cannot be had is an error: a flow must not
 /// start quietly without a component it names.
-pub(crate) async fn component_sources(
+async fn component_sources(
     names: &[String],
     registry: &RegistryArgs,
     cache_dir: Option<&Path>,
