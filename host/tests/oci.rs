@@ -389,8 +389,23 @@ fn the_operator_loads_a_component_by_reference_with_registry_credentials() {
         let node = get_json(cp, &["get", "tinynode", node, "-n", NS]);
         panic!("{e}; node: {node}\noperator log:\n{}", operator.log());
     }
-    let module = get_json(cp, &["get", "tinymodules", "-n", NS]);
-    assert!(module.to_string().contains("\"greeter\""), "{module}");
+    // The module publishes the pulled component among its own.
+    let published = eventually("the greeter in the TinyModule's status", WAIT, || {
+        let modules = get_json(cp, &["get", "tinymodules", "-n", NS]);
+        modules["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| {
+                m["status"]["components"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|c| c["name"] == "greeter"))
+            })
+            .then_some(())
+    });
+    if let Err(e) = published {
+        panic!("{e}; operator log:\n{}", operator.log());
+    }
     drop(operator);
 
     // Restarted with the registry gone: the component comes from the cache.
