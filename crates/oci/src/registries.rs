@@ -127,6 +127,19 @@ impl Registries {
     /// reached, the digest the tag last resolved to is served, with a warning.
     pub async fn pull(&self, reference: &ComponentRef) -> Result<Pulled, OciError> {
         let name = reference.to_string();
+        // A pinned reference the store holds needs no registry, nor even a client.
+        if let Some(digest) = reference.digest()
+            && let Some((record, path)) = self.cached(digest)
+        {
+            return Ok(Pulled {
+                reference: name,
+                digest: digest.to_string(),
+                layer: record.layer,
+                path,
+                fetched: false,
+                warnings: Vec::new(),
+            });
+        }
         let client = self.client(reference.registry()).await;
         let auth = self.auth(reference);
         let mut warnings = Vec::new();
