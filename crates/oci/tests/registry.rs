@@ -56,10 +56,16 @@ fn reference(registry: &Registry, path: &str) -> ComponentRef {
         .expect("a valid reference")
 }
 
-fn ok(output: Output, what: &str) -> String {
+/// Runs skopeo with `args`; its standard output, or the test fails with its errors.
+fn skopeo_ok(args: &[&str]) -> String {
+    let output: Output = skopeo()
+        .expect("skopeo")
+        .args(args)
+        .output()
+        .expect("skopeo runs");
     assert!(
         output.status.success(),
-        "{what}: {}",
+        "skopeo {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -88,14 +94,7 @@ async fn what_tinyhost_pushes_skopeo_reads_and_what_it_pulls_is_verified_and_kep
 
     // skopeo sees a wasm artifact in the CNCF layout, with our digest.
     let address = format!("docker://{}/authors/hello:0.1.0", registry.address());
-    let raw = ok(
-        skopeo()
-            .expect("skopeo")
-            .args(["inspect", "--raw", "--tls-verify=false", &address])
-            .output()
-            .expect("skopeo runs"),
-        "skopeo inspect",
-    );
+    let raw = skopeo_ok(&["inspect", "--raw", "--tls-verify=false", &address]);
     let manifest: serde_json::Value = serde_json::from_str(&raw).expect("manifest JSON");
     assert_eq!(
         manifest["config"]["mediaType"],
@@ -111,39 +110,25 @@ async fn what_tinyhost_pushes_skopeo_reads_and_what_it_pulls_is_verified_and_kep
         tinyhost_oci::store::sha256_digest(raw.as_bytes()),
         pushed.digest
     );
-    let config = ok(
-        skopeo()
-            .expect("skopeo")
-            .args([
-                "inspect",
-                "--config",
-                "--raw",
-                "--tls-verify=false",
-                &address,
-            ])
-            .output()
-            .expect("skopeo runs"),
-        "skopeo inspect --config",
-    );
+    let config = skopeo_ok(&[
+        "inspect",
+        "--config",
+        "--raw",
+        "--tls-verify=false",
+        &address,
+    ]);
     let config: serde_json::Value = serde_json::from_str(&config).expect("config JSON");
     assert_eq!(config["architecture"], "wasm");
     assert_eq!(config["os"], "wasip2");
     let copy = tempfile::tempdir().expect("temp dir");
     let dir = format!("dir:{}", copy.path().display());
-    ok(
-        skopeo()
-            .expect("skopeo")
-            .args([
-                "--insecure-policy",
-                "copy",
-                "--src-tls-verify=false",
-                &address,
-                &dir,
-            ])
-            .output()
-            .expect("skopeo runs"),
-        "skopeo copy",
-    );
+    skopeo_ok(&[
+        "--insecure-policy",
+        "copy",
+        "--src-tls-verify=false",
+        &address,
+        &dir,
+    ]);
     let layer_file = copy.path().join(pushed.layer.trim_start_matches("sha256:"));
     assert_eq!(std::fs::read(layer_file).expect("layer copied"), bytes);
 
@@ -178,20 +163,13 @@ async fn a_component_skopeo_pushed_is_pulled() {
     write_oci_layout(layout.path(), &bytes);
     let source = format!("oci:{}:v1", layout.path().display());
     let target = format!("docker://{}/others/thing:v1", registry.address());
-    ok(
-        skopeo()
-            .expect("skopeo")
-            .args([
-                "--insecure-policy",
-                "copy",
-                "--dest-tls-verify=false",
-                &source,
-                &target,
-            ])
-            .output()
-            .expect("skopeo runs"),
-        "skopeo copy",
-    );
+    skopeo_ok(&[
+        "--insecure-policy",
+        "copy",
+        "--dest-tls-verify=false",
+        &source,
+        &target,
+    ]);
     let store = tempfile::tempdir().expect("temp dir");
     let pulled = registries(store.path())
         .pull(&reference(&registry, "others/thing:v1"))

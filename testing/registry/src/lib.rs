@@ -21,5 +21,5 @@ mod registry;
 mod tools;
 
 pub use error::RegistryError;
-pub use registry::{Options, Registry};
+pub use registry::{Options, Registry, get_status};
 pub use tools::{Tools, skopeo, tools};

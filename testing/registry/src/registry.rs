@@ -127,7 +127,7 @@ impl Registry {
             }
             // 401 is the answer of a registry that wants credentials, 400 that of one
             // serving HTTPS to this plain request: either way it is up.
-            match v2_status(&address) {
+            match get_status(&address, "/v2/", None) {
                 Ok(200 | 401) => break,
                 Ok(400) if self.ca.is_some() => break,
                 _ => {}
@@ -249,14 +249,23 @@ http:
     }
 }
 
-/// The status of `GET /v2/` (the registry's "are you there" endpoint), without credentials.
-fn v2_status(address: &str) -> std::io::Result<u16> {
+/// The status of `GET path` on `address` over plain HTTP, with Basic `credentials` if
+/// given: how the harness sees the registry is up (`/v2/`, its "are you there"), and how
+/// tests see what it demands.
+pub fn get_status(
+    address: &str,
+    path: &str,
+    credentials: Option<(&str, &str)>,
+) -> std::io::Result<u16> {
     let mut stream = TcpStream::connect(address)?;
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-    write!(
-        stream,
-        "GET /v2/ HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )?;
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    if let Some((user, password)) = credentials {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        request.push_str(&format!("Authorization: Basic {token}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes())?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     response

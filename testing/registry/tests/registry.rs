@@ -2,14 +2,12 @@
 //! credentials it was given, it keeps what was pushed across a stop and resume, and its
 //! server dies with the handle.
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use base64::Engine;
 use sha2::{Digest, Sha256};
-use tinyhost_test_registry::{Options, Registry, skopeo};
+use tinyhost_test_registry::{Options, Registry, get_status, skopeo};
 
 /// The smallest WebAssembly module: magic and a version (here, a component's).
 const WASM: &[u8] = b"\0asm\x0d\x00\x01\x00";
@@ -21,30 +19,11 @@ fn auth() -> Options {
     }
 }
 
-/// `GET path` with optional Basic credentials; the status code.
-fn get(address: &str, path: &str, credentials: Option<(&str, &str)>) -> std::io::Result<u16> {
-    let mut stream = TcpStream::connect(address)?;
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
-    if let Some((user, password)) = credentials {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        request.push_str(&format!("Authorization: Basic {token}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes())?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    response
-        .split(' ')
-        .nth(1)
-        .and_then(|status| status.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not HTTP: {response:?}")))
-}
-
 #[test]
 fn answers_without_auth() {
     let registry = Registry::start(Options::default()).expect("registry");
     assert_eq!(
-        get(&registry.address(), "/v2/", None).expect("GET /v2/"),
+        get_status(&registry.address(), "/v2/", None).expect("GET /v2/"),
         200
     );
 }
@@ -53,13 +32,13 @@ fn answers_without_auth() {
 fn demands_the_credentials_it_was_given() {
     let registry = Registry::start(auth()).expect("registry");
     let address = registry.address();
-    assert_eq!(get(&address, "/v2/", None).expect("GET /v2/"), 401);
+    assert_eq!(get_status(&address, "/v2/", None).expect("GET /v2/"), 401);
     assert_eq!(
-        get(&address, "/v2/", Some(("tester", "wrong"))).expect("GET /v2/"),
+        get_status(&address, "/v2/", Some(("tester", "wrong"))).expect("GET /v2/"),
         401
     );
     assert_eq!(
-        get(&address, "/v2/", Some(("tester", "s3cret pass"))).expect("GET /v2/"),
+        get_status(&address, "/v2/", Some(("tester", "s3cret pass"))).expect("GET /v2/"),
         200
     );
 }
@@ -181,7 +160,7 @@ fn skopeo_round_trip(options: Options) {
     }
     // Down: nothing answers on its port. Back: what was pushed is still there.
     registry.stop();
-    assert!(get(&registry.address(), "/v2/", None).is_err());
+    assert!(get_status(&registry.address(), "/v2/", None).is_err());
     registry.resume().expect("resume");
     assert_eq!(
         run_skopeo(&inspect),
