@@ -149,12 +149,17 @@ fn push_and_pull_from_the_command_line() {
         &["components", &reference, "--output", "json"],
     );
     let listed = stdout_of(&out, "components");
-    assert!(
-        listed
-            .lines()
-            .any(|l| l.contains("\"greeter\"") && l.contains(&format!("{reference}@{digest}"))),
-        "{listed}"
-    );
+    let greeter: Value = listed
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|c| c["name"] == "greeter")
+        .unwrap_or_else(|| panic!("no greeter in {listed}"));
+    assert_eq!(greeter["origin"], format!("{reference}@{digest}"));
+    let request = greeter["ports"]
+        .as_array()
+        .and_then(|ports| ports.iter().find(|p| p["name"] == "request"))
+        .unwrap_or_else(|| panic!("no request port in {greeter}"));
+    assert_eq!(request["position"], "left");
 }
 
 #[test]

@@ -27,6 +27,18 @@ wasmtime::component::bindgen!({
 pub use exports::tinysystems::component::component::{ComponentInfo, PortDef};
 pub use tinysystems::component::types::{Failure, Position};
 
+impl Position {
+    /// The side's name as the editor and listings write it (`top`, `right`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Position::Top => "top",
+            Position::Right => "right",
+            Position::Bottom => "bottom",
+            Position::Left => "left",
+        }
+    }
+}
+
 /// Every component's bindings (the exports are the same in both worlds).
 pub type FlowComponent = SandboxedComponent;
 /// Pre-instantiated bindings.

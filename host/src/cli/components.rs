@@ -36,7 +36,7 @@ pub(crate) async fn components(args: ComponentsArgs) -> anyhow::Result<ExitCode>
         let ports: Vec<Value> = entry
             .default_ports
             .iter()
-            .map(|p| json!({"name": p.name, "label": p.label, "source": p.source, "position": format!("{:?}", p.position).to_lowercase()}))
+            .map(|p| json!({"name": p.name, "label": p.label, "source": p.source, "position": p.position.name()}))
             .collect();
         match args.output {
             OutputFormat::Json => {

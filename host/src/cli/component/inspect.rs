@@ -12,7 +12,7 @@ use super::super::shared::{EngineArgs, OutputFormat};
 use super::super::sources::RegistryArgs;
 use super::new::host_world;
 use super::validate::{self, Checked};
-use crate::capabilities::bindings::{PortDef, Position};
+use crate::capabilities::bindings::PortDef;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct InspectArgs {
@@ -75,12 +75,7 @@ fn direction(port: &PortDef) -> &'static str {
 }
 
 fn position(port: &PortDef) -> &'static str {
-    match port.position {
-        Position::Top => "top",
-        Position::Right => "right",
-        Position::Bottom => "bottom",
-        Position::Left => "left",
-    }
+    port.position.name()
 }
 
 /// JSON text from the component as a value (kept as a string if it is not JSON).
