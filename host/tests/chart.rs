@@ -977,6 +977,23 @@ fn oci_components_take_registry_credentials_from_a_pull_secret_and_named_insecur
     assert_eq!(items[0].key, ".dockerconfigjson");
 }
 
+/// An install using every way the chart loads components: a path, an OCI reference with
+/// registry credentials and a plain-HTTP registry, and a ConfigMap. Parsed as operator
+/// flags in one test, installed into the API server in another.
+fn every_component_source() -> Install {
+    Install::new()
+        .set(
+            "components",
+            json!([
+                "/opt/components",
+                "oci://registry.example/flows/greeter:1.0.0"
+            ]),
+        )
+        .set("componentsConfigMap", json!("my-components"))
+        .set("registryCredentialsSecret", json!("regcred"))
+        .set("insecureRegistries", json!(["registry.flows.svc:5000"]))
+}
+
 /// The values of the chart's user blocks (extra env, volumes, scheduling, annotations),
 /// and an install setting all of them: rendered in one test, installed in another.
 struct UserBlocks {
@@ -1383,17 +1400,7 @@ fn the_operator_command_accepts_the_charts_arguments() {
         );
         return;
     }
-    let m = Install::new()
-        .set(
-            "components",
-            json!([
-                "/opt/components",
-                "oci://registry.example/flows/greeter:1.0.0"
-            ]),
-        )
-        .set("componentsConfigMap", json!("my-components"))
-        .set("registryCredentialsSecret", json!("regcred"))
-        .set("insecureRegistries", json!(["registry.flows.svc:5000"]))
+    let m = every_component_source()
         .set("ingress.enabled", json!(true))
         .manifests();
     assert!(!m.flag("http-ingress").is_empty());
@@ -1445,20 +1452,7 @@ fn the_api_server_accepts_every_object_of_every_variant() {
                 )
                 .set("rbac.create", json!(false)),
         ),
-        (
-            "components",
-            Install::new()
-                .set(
-                    "components",
-                    json!([
-                        "/opt/components",
-                        "oci://registry.example/flows/greeter:1.0.0"
-                    ]),
-                )
-                .set("componentsConfigMap", json!("my-components"))
-                .set("registryCredentialsSecret", json!("regcred"))
-                .set("insecureRegistries", json!(["registry.flows.svc:5000"])),
-        ),
+        ("components", every_component_source()),
         (
             "no-metrics",
             Install::new().set("metrics.enabled", json!(false)),
