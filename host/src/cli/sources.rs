@@ -103,10 +103,7 @@ pub(crate) async fn pull(
     registries: &Registries,
     reference: &ComponentRef,
 ) -> anyhow::Result<ComponentSource> {
-    let pulled = registries.pull(reference).await?;
-    for warning in &pulled.warnings {
-        eprintln!("warning: {warning}");
-    }
+    let pulled = pull_warning(registries, reference).await?;
     let bytes = tokio::fs::read(&pulled.path)
         .await
         .with_context(|| format!("cannot read {}", pulled.path.display()))?;
@@ -163,13 +160,22 @@ pub(crate) async fn resolve_target(
     if is_oci_reference(target) {
         let reference: ComponentRef = target.parse()?;
         let registries = registry.registries(engine.config().cache_dir.as_deref())?;
-        let pulled = registries.pull(&reference).await?;
-        for warning in &pulled.warnings {
-            eprintln!("warning: {warning}");
-        }
-        return Ok(pulled.path);
+        return Ok(pull_warning(&registries, &reference).await?.path);
     }
     let path = PathBuf::from(target);
     std::fs::metadata(&path).with_context(|| format!("cannot read `{target}`"))?;
     Ok(path)
+}
+
+/// Pulls `reference` (or finds it in the cache), printing what the operator should know:
+/// a tag that moved, a registry that was down.
+pub(crate) async fn pull_warning(
+    registries: &Registries,
+    reference: &ComponentRef,
+) -> anyhow::Result<crate::oci::Pulled> {
+    let pulled = registries.pull(reference).await?;
+    for warning in &pulled.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(pulled)
 }

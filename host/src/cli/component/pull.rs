@@ -33,10 +33,7 @@ pub(crate) async fn pull(args: PullArgs) -> anyhow::Result<ExitCode> {
     let reference: ComponentRef = args.reference.parse()?;
     let engine = args.engine.config();
     let registries = args.registry.registries(engine.cache_dir.as_deref())?;
-    let pulled = registries.pull(&reference).await?;
-    for warning in &pulled.warnings {
-        eprintln!("warning: {warning}");
-    }
+    let pulled = crate::cli::sources::pull_warning(&registries, &reference).await?;
     if let Some(out) = &args.out {
         std::fs::copy(&pulled.path, out)
             .with_context(|| format!("cannot copy the component to {}", out.display()))?;
